@@ -1,0 +1,1 @@
+"""sandbox: a local, real rehearsal of the production deployment (never imported by gonogo)."""
