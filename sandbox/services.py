@@ -1,0 +1,288 @@
+"""Real PostgreSQL, Redis and app processes as detached children on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PG_BIN = Path(os.environ.get("SANDBOX_PG_BIN", "/usr/lib/postgresql/15/bin"))
+REDIS_BIN = os.environ.get("SANDBOX_REDIS_BIN", "redis-server")
+# The repository root, so `python -m sandbox.app.*` imports from any working directory.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ServiceError(RuntimeError):
+    """A service did not start; the message names it and carries the tail of its log."""
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still "exists": reap it if it is ours.
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return _not_zombie(pid)
+    return done == 0
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def stop_pid(pid: int, timeout: float = 5) -> None:
+    """SIGTERM the process group led by pid, then SIGKILL it after timeout seconds."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 2.0)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not pid_alive(pid):
+                return
+            time.sleep(0.02)
+
+
+def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> None:
+    """Poll until something accepts TCP connections on host:port, else raise ServiceError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise ServiceError(f"nothing listens on {host}:{port} after {timeout:.0f} s") from None
+            time.sleep(0.03)
+
+
+def wait_for_http(url: str, timeout: float = 10.0) -> int:
+    """Poll until url answers any HTTP status (a 503 is an answer); return that status."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1.0) as resp:
+                return resp.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except (OSError, urllib.error.URLError):
+            if time.monotonic() > deadline:
+                raise ServiceError(f"{url} did not answer after {timeout:.0f} s") from None
+            time.sleep(0.05)
+
+
+def _log_tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _spawn(cmd: list[str], log_path: Path, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        # A new session: the child outlives us and stop_pid can signal its whole group.
+        return subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            env=env, start_new_session=True, close_fds=True, **kwargs,
+        )
+
+
+@dataclass
+class _Service:
+    pid: int
+    port: int
+    log_path: Path
+    proc: subprocess.Popen | None = field(default=None, repr=False, compare=False)
+
+    def stop(self, timeout: float = 5) -> None:
+        stop_pid(self.pid, timeout)
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+@dataclass
+class Postgres(_Service):
+    data_dir: Path = Path()
+    dsn: str = ""
+    # A scratch dir outside base_dir when the postgres user cannot reach base_dir (see _pg_home).
+    scratch: Path | None = None
+
+    def stop(self, timeout: float = 5) -> None:
+        super().stop(timeout)
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+@dataclass
+class Redis(_Service):
+    url: str = ""
+
+
+def _as_postgres() -> dict:
+    """Popen kwargs to drop to the postgres user: PostgreSQL refuses to run as root."""
+    if os.geteuid() != 0:
+        return {}
+    return {"user": "postgres", "group": "postgres", "extra_groups": []}
+
+
+def _reachable_by(path: Path, uid: int, gids: set[int]) -> bool:
+    """Whether every ancestor of path can be traversed by uid (pytest's tmp dirs are 0700)."""
+    for parent in [path, *path.parents]:
+        st = parent.stat()
+        if st.st_uid == uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid in gids:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def _pg_home(base_dir: Path) -> tuple[Path, Path | None]:
+    """Where the cluster lives: under base_dir if the postgres user can reach it, else in /tmp."""
+    wanted = base_dir / "postgres"
+    if os.geteuid() != 0:
+        wanted.mkdir(parents=True, exist_ok=True)
+        return wanted, None
+    pw = pwd.getpwnam("postgres")
+    gids = {pw.pw_gid, *os.getgrouplist("postgres", pw.pw_gid)}
+    if _reachable_by(base_dir, pw.pw_uid, gids):
+        wanted.mkdir(parents=True, exist_ok=True)
+        os.chown(wanted, pw.pw_uid, pw.pw_gid)
+        return wanted, None
+    scratch = Path(tempfile.mkdtemp(prefix="sandbox-pg-"))
+    os.chmod(scratch, 0o755)
+    home = scratch / "postgres"
+    home.mkdir()
+    os.chown(home, pw.pw_uid, pw.pw_gid)
+    # Leave a pointer in base_dir so all state is still found from one place.
+    (base_dir / "postgres.location").write_text(str(home) + "\n")
+    return home, scratch
+
+
+def start_postgres(base_dir: Path, timeout: float = 15.0) -> Postgres:
+    """initdb + start a PostgreSQL cluster on a free port, create database `twin`, wait until it answers."""
+    import psycopg  # local: only the sandbox needs it
+
+    base_dir = Path(base_dir).resolve()
+    base_dir.mkdir(parents=True, exist_ok=True)
+    home, scratch = _pg_home(base_dir)
+    data_dir, sock_dir = home / "data", home / "sock"
+    log_path = base_dir / "logs" / "postgres.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    creds = _as_postgres()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+    subprocess.run(
+        ["mkdir", "-p", str(sock_dir)], check=True, env=env, **creds,
+    )
+    with open(log_path, "ab") as log:
+        init = subprocess.run(
+            [str(PG_BIN / "initdb"), "-D", str(data_dir), "-U", "postgres", "--auth=trust",
+             "--no-sync", "--encoding=UTF8", "--locale=C.UTF-8"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+            timeout=60, **creds,
+        )
+    if init.returncode != 0:
+        raise ServiceError(f"initdb failed (exit {init.returncode}); log {log_path}:\n{_log_tail(log_path)}")
+    port = free_port()
+    proc = _spawn(
+        [str(PG_BIN / "postgres"), "-D", str(data_dir), "-p", str(port), "-h", "127.0.0.1",
+         "-k", str(sock_dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
+         "-c", "full_page_writes=off", "-c", "max_connections=200"],
+        log_path, env=env, **creds,
+    )
+    pg = Postgres(pid=proc.pid, port=port, log_path=log_path, proc=proc, data_dir=data_dir,
+                  dsn=f"postgresql://postgres@127.0.0.1:{port}/twin", scratch=scratch)
+    admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            pg.stop()
+            raise ServiceError(f"postgres exited with {proc.returncode}; log {log_path}:\n{_log_tail(log_path)}")
+        try:
+            with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
+                conn.execute("CREATE DATABASE twin")
+            return pg
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                pg.stop()
+                raise ServiceError(f"postgres on port {port} did not answer in {timeout:.0f} s; "
+                                   f"log {log_path}:\n{_log_tail(log_path)}") from None
+            time.sleep(0.05)
+
+
+def start_redis(base_dir: Path, timeout: float = 10.0) -> Redis:
+    """Start redis-server on a free port without persistence; wait until it answers PING."""
+    base_dir = Path(base_dir).resolve()
+    data = base_dir / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    log_path = base_dir / "logs" / "redis.log"
+    port = free_port()
+    proc = _spawn(
+        [REDIS_BIN, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(data)],
+        log_path,
+    )
+    rd = Redis(pid=proc.pid, port=port, log_path=log_path, proc=proc, url=f"redis://127.0.0.1:{port}/0")
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise ServiceError(f"redis-server exited with {proc.returncode}; log {log_path}:\n{_log_tail(log_path)}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return rd
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            rd.stop()
+            raise ServiceError(f"redis on port {port} did not answer in {timeout:.0f} s; log {log_path}")
+        time.sleep(0.02)
+
+
+def start_app_process(module: str, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Run `python -m module` with exactly env (plus PATH/PYTHONPATH), stdout+stderr appended to log_path."""
+    full = {k: str(v) for k, v in env.items()}
+    full.setdefault("PATH", os.environ.get("PATH", "/usr/bin:/bin"))
+    pythonpath = [str(REPO_ROOT)] + ([full["PYTHONPATH"]] if full.get("PYTHONPATH") else [])
+    full["PYTHONPATH"] = os.pathsep.join(pythonpath)
+    # Unbuffered so each JSON log line reaches the file (and the log reader) at once.
+    full.setdefault("PYTHONUNBUFFERED", "1")
+    return _spawn([sys.executable, "-m", module], Path(log_path), env=full, cwd=str(REPO_ROOT))
