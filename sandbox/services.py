@@ -41,12 +41,8 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # A zombie child still "exists": reap it if it is ours.
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return _not_zombie(pid)
-    return done == 0
+    # A zombie (exited, not yet reaped) is dead; do not reap it here, its Popen owner wants the status.
+    return _not_zombie(pid)
 
 
 def _not_zombie(pid: int) -> bool:
