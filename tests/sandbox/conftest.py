@@ -29,3 +29,12 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> services.Redis:
     server = services.start_redis(tmp_path_factory.mktemp("redis"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def twin_db(pg: services.Postgres) -> str:
+    """The DSN of the migrated `twin` database (migrations applied once per worker)."""
+    from sandbox.app import db
+
+    db.migrate(pg.dsn)
+    return pg.dsn

@@ -1,0 +1,1 @@
+"""The sandbox application: schema, twin API, worker and frontend (started as processes)."""
