@@ -1,0 +1,89 @@
+"""The one exception tree every provider client raises (mapped once, in `_http.py`)."""
+
+from __future__ import annotations
+
+
+class ProviderError(Exception):
+    """A provider call that did not give a usable answer.
+
+    `url` never carries a secret (sensitive query values are replaced by `***` before the error is
+    built) and no header is ever kept, so `str()` and `repr()` are safe to print, log and report.
+    """
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        method: str,
+        url: str,
+        status: int | None = None,
+        attempts: int = 1,
+        reason: str = "",
+        detail: str = "",
+    ) -> None:
+        self.provider = provider
+        self.method = method
+        self.url = url
+        self.status = status
+        self.attempts = attempts
+        self.detail = detail
+        what = reason or (f"answered {status}" if status is not None else "failed")
+        message = f"{provider}: {method} {url} {what}"
+        if attempts > 1:
+            message += f" after {attempts} attempts"
+        if detail:
+            message += f": {detail}"
+        self.message = message
+        super().__init__(message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class AuthError(ProviderError):
+    """401 or 403: the credential is missing, wrong or lacks a scope (never retried)."""
+
+
+class NotFoundError(ProviderError):
+    """404: the service, deploy, project or index named in the call does not exist."""
+
+
+class RateLimitedError(ProviderError):
+    """429 still answered when the attempts or the wait budget ran out."""
+
+
+class ServerError(ProviderError):
+    """5xx still answered when the attempts or the wait budget ran out."""
+
+
+class ProviderTimeout(ProviderError):
+    """Connect or read timeouts on every attempt."""
+
+
+class ProviderUnreachable(ProviderError):
+    """The connection itself failed on every attempt (refused, reset, DNS)."""
+
+
+class MalformedResponse(ProviderError):
+    """The body is not JSON, or not the shape PROVIDERS.md documents for this call."""
+
+
+class PaginationLimitExceeded(ProviderError):
+    """A listing had more pages than the client's bound: fail closed rather than judge a partial list."""
+
+
+# The name the brief offers as an alternative; one class, two spellings.
+TimeoutError_ = ProviderTimeout
+
+__all__ = [
+    "AuthError",
+    "MalformedResponse",
+    "NotFoundError",
+    "PaginationLimitExceeded",
+    "ProviderError",
+    "ProviderTimeout",
+    "ProviderUnreachable",
+    "RateLimitedError",
+    "ServerError",
+    "TimeoutError_",
+]
