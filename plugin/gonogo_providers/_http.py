@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 import httpx
 
@@ -90,7 +91,8 @@ def redact_url(url: httpx.URL | str) -> str:
     if not url.query:
         return str(url)
     pairs = [(k, REDACTED if _SENSITIVE_PARAM.search(k) else v) for k, v in url.params.multi_items()]
-    return str(url.copy_with(params=pairs))
+    # Keep `***`, commas and colons readable in messages rather than percent-encoded.
+    return f"{url.copy_with(query=None)}?{urlencode(pairs, safe='*,:')}"
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
