@@ -1,0 +1,35 @@
+"""Go/no-go 6 over the soak window: no P0/P1 in API and worker app logs; resource headroom (advisory)."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.soak
+
+
+@pytest.mark.criterion("no-p0-p1-errors")
+def test_no_p0_or_p1_errors_in_app_logs(render, target, soak_window, thresholds, progress):
+    levels = [*thresholds["p0_levels"], *thresholds["p1_levels"]]
+    resources = [target.render_api_service_id, target.render_worker_service_id]
+    for now in soak_window.ticks():
+        entries = list(render.iter_logs(target.render_owner_id, resources, type="app", levels=levels,
+                                        start=soak_window.start, end=now))
+        if entries:
+            first = entries[0]
+            pytest.fail(f"{len(entries)} P0/P1 log line(s) since {soak_window.start:%H:%M:%S}Z; first: "
+                        f"[{first.level}] {first.message[:200]} ({first.timestamp})")
+        progress(f"soak: {soak_window.elapsed(now):.0f}/{soak_window.duration:.0f} s, no P0/P1 in app logs")
+
+
+@pytest.mark.criterion("resource-headroom")
+def test_cpu_memory_and_requests_within_headroom(render, target, soak_window, thresholds):
+    start, end = soak_window.start, soak_window.now()
+    cpu = render.metrics("cpu", target.render_api_service_id, start=start, end=end)
+    memory = render.metrics("memory", target.render_api_service_id, start=start, end=end)
+    requests = render.metrics("http-requests", target.render_api_service_id, start=start, end=end)
+    peak_cpu = max((v for series in cpu for v in (p.value for p in series.points)), default=None)
+    peak_memory = max((v for series in memory for v in (p.value for p in series.points)), default=None)
+    total_requests = sum(p.value for series in requests for p in series.points)
+    assert peak_cpu is not None and peak_memory is not None, "Render returned no cpu or memory samples"
+    assert peak_cpu <= thresholds["max_cpu_fraction"], f"API cpu peaked at {peak_cpu:.2f} of a core"
+    assert peak_memory <= thresholds["max_memory_bytes"], f"API memory peaked at {peak_memory / 1e6:.0f} MB"
+    assert total_requests > 0, "the API served no requests during the window"
