@@ -365,4 +365,4 @@ class RenderClient(ProviderClient):
 
 def _is_newest_first(deploys: Sequence[Deploy]) -> bool:
     stamps = [d.created_at for d in deploys if d.created_at is not None]
-    return all(a >= b for a, b in zip(stamps, stamps[1:]))
+    return all(a >= b for a, b in zip(stamps, stamps[1:], strict=False))

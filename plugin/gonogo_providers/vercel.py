@@ -219,7 +219,11 @@ class VercelClient(ProviderClient):
         limit: int = 20,
         rollback_candidate: bool | None = None,
     ) -> list[Deployment]:
-        """`GET /v7/deployments?projectId=&target=&state=&rollbackCandidate=`, newest first, up to `limit`."""
+        """`GET /v7/deployments?projectId=&target=&state=&rollbackCandidate=`, newest first, up to `limit`.
+
+        `target=None` sends no target (every target, previews included); `state` may be a list (sent
+        comma-joined, e.g. `BUILDING,READY`).
+        """
         states = None if state is None else (state if isinstance(state, str) else ",".join(state))
         params = self._q(
             projectId=project_id, target=target, state=states, limit=max(1, min(limit, MAX_PAGE_SIZE)),
@@ -235,6 +239,25 @@ class VercelClient(ProviderClient):
                 break
         # Newest first is INFERRED; sorting by `created` keeps that order and fixes any other.
         return sorted(result, key=lambda d: d.created or 0, reverse=True)
+
+    def previous_production_deployment(self, project_id: str) -> Deployment | None:
+        """The rollback target: the newest READY rollback candidate older than the current production one.
+
+        PROVIDERS.md 2.3 suggests "the second item" of the candidates; comparing with the deployment
+        that `targets.production` names instead stays right after an earlier rollback, when the newest
+        candidate is the bad deployment rather than the one serving.
+        """
+        current = self.get_project(project_id).production_deployment_id
+        candidates = self.list_deployments(project_id, state="READY", rollback_candidate=True, limit=20)
+        if current is None:
+            return candidates[1] if len(candidates) > 1 else None
+        ceiling = next((d.created for d in candidates if d.id == current), None)
+        if ceiling is None:
+            ceiling = self.get_deployment(current).created
+        for deployment in candidates:
+            if deployment.id != current and (ceiling is None or (deployment.created or 0) < ceiling):
+                return deployment
+        return None
 
     def get_deployment(self, deployment_id: str) -> Deployment:
         """`GET /v13/deployments/{idOrUrl}`: readyState and the `alias` list."""

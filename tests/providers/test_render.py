@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from conftest import RENDER_KEY, FakeProvider, assert_no_secret, json_response
+from provider_fakes import RENDER_KEY, FakeProvider, assert_no_secret, json_response
 
 from gonogo_providers.errors import MalformedResponse, PaginationLimitExceeded
 from gonogo_providers.render import RenderClient

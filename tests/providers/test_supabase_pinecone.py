@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PINECONE_KEY, SUPABASE_TOKEN, FakeProvider, json_response
+from provider_fakes import PINECONE_KEY, SUPABASE_TOKEN, FakeProvider, json_response
 
 from gonogo_providers.errors import MalformedResponse, NotFoundError
 from gonogo_providers.pinecone import PineconeClient

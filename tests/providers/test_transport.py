@@ -8,7 +8,7 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
-from conftest import (
+from provider_fakes import (
     PINECONE_KEY, RENDER_KEY, SUPABASE_TOKEN, VERCEL_TOKEN, FakeProvider, assert_no_secret, json_response,
 )
 

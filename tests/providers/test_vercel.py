@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import VERCEL_TOKEN, FakeProvider, assert_no_secret, json_response
+from provider_fakes import VERCEL_TOKEN, FakeProvider, assert_no_secret, json_response
 
 from gonogo_providers.errors import AuthError, MalformedResponse, ProviderError
 from gonogo_providers.vercel import VercelClient
@@ -176,3 +176,23 @@ def test_without_team_id_no_team_param(fake, sleeps):
     with VercelClient(token=VERCEL_TOKEN, transport=fake.transport, sleep=sleeps.append) as vercel:
         vercel.get_project(PRJ)
     assert "teamId" not in fake.params()
+
+
+def test_previous_production_deployment_skips_the_current_and_newer(vercel, fake):
+    # Production is served by 7 (after an earlier rollback away from 8): the target is 6, not 8.
+    fake.on("GET", f"/v9/projects/{PRJ}", json_response(project()))
+    fake.on("GET", "/v7/deployments", json_response(
+        {"pagination": {"count": 3, "next": None, "prev": None},
+         "deployments": [deployment(8), deployment(7), deployment(6), deployment(5)]}))
+    previous = vercel.previous_production_deployment(PRJ)
+    assert previous is not None and previous.id == f"dpl_{6:024d}"
+    assert fake.params(1)["rollbackCandidate"] == ["true"] and fake.params(1)["state"] == ["READY"]
+
+
+def test_previous_production_deployment_reads_the_current_one_when_not_listed(vercel, fake):
+    current = {**deployment(7), "id": "dpl_000000000000000000000007"}
+    fake.on("GET", f"/v9/projects/{PRJ}", json_response(project()))
+    fake.on("GET", "/v7/deployments", json_response({"deployments": [deployment(9), deployment(4)]}))
+    fake.on("GET", "/v13/deployments/dpl_000000000000000000000007", json_response(current))
+    previous = vercel.previous_production_deployment(PRJ)
+    assert previous is not None and previous.id == f"dpl_{4:024d}"
