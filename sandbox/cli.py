@@ -1,0 +1,272 @@
+"""`python -m sandbox up | down | status [--json] | fault NAME | fault --clear | faults`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sandbox import faults as fault_mod
+from sandbox.config import SandboxConfig, new_config, write_private
+from sandbox.controlplane import READY_FILE
+from sandbox.state import StateDir, clean, read_pids, read_status, record_pid, stop_all
+
+DEFAULT_STATE_DIR = ".sandbox"
+UP_TIMEOUT_S = 14.0
+OWNER_EMAIL = "owner@digitalbrains.sandbox.test"
+APP_REPO_TEMPLATE = Path(__file__).resolve().parent / "app_repo"
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+DAEMON_MODULE = "sandbox.controlplane"
+
+
+class UpError(RuntimeError):
+    """`up` could not finish; one line saying why."""
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def status_of(config: SandboxConfig, state: StateDir) -> dict:
+    """The status object (sandbox/README.md, "Status JSON")."""
+    ids = config.ids
+    return {
+        "api_url": config.url("api"),
+        "frontend_url": config.url("frontend"),
+        "render_api_url": config.url("render") + "/v1",
+        "vercel_api_url": config.url("vercel"),
+        "supabase_api_url": config.url("supabase"),
+        "pinecone_api_url": config.url("pinecone"),
+        "database_url": config.database_url,
+        "redis_url": config.redis_url,
+        **ids,
+        "app_repo": str(state.app_repo),
+        "owner_email": config.owner_email,
+        "owner_password": config.owner_password,
+        "share_url": f"{config.url('frontend')}/share/{config.share_token}",
+        "share_token": config.share_token,
+        "twin_id": config.twin_id,
+        "release_sha": config.head_sha,
+        "previous_sha": config.prev_sha,
+        "secrets": dict(config.secrets),
+        "pids": read_pids(state),
+        "state_dir": str(state.root),
+    }
+
+
+def _wait_http(url: str, deadline: float, daemon: subprocess.Popen) -> None:
+    import httpx
+
+    while True:
+        if daemon.poll() is not None:
+            raise UpError("the control-plane daemon exited")
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise UpError(f"{url} did not answer in {UP_TIMEOUT_S:.0f} s") from None
+            time.sleep(0.05)
+
+
+def _wait_ready(state: StateDir, deadline: float, daemon: subprocess.Popen) -> None:
+    ready = state.root / READY_FILE
+    while not ready.exists():
+        if daemon.poll() is not None:
+            raise UpError(f"the control-plane daemon exited; see {state.logs / 'controlplane.log'}")
+        if time.monotonic() > deadline:
+            raise UpError(f"the control plane was not ready in {UP_TIMEOUT_S:.0f} s; "
+                          f"see {state.logs / 'controlplane.log'}")
+        time.sleep(0.05)
+    info = json.loads(ready.read_text())
+    if not info.get("ready"):
+        raise UpError(f"the control plane failed: {info.get('error')}")
+
+
+def _bring_up(state: StateDir, t0: float) -> dict:
+    from sandbox import services
+    from sandbox.app import db
+
+    deadline = t0 + UP_TIMEOUT_S
+    pg = services.start_postgres(state.root)
+    record_pid(state, "postgres", pg.pid)
+    redis = services.start_redis(state.root)
+    record_pid(state, "redis", redis.pid)
+    db.migrate(pg.dsn)
+    password = secrets.token_urlsafe(12)
+    seeded = db.seed(pg.dsn, OWNER_EMAIL, password)
+    if APP_REPO_TEMPLATE.is_dir():
+        shutil.copytree(APP_REPO_TEMPLATE, state.app_repo, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules"))
+    ports = {name: services.free_port() for name in ("api", "frontend", "render", "vercel", "supabase", "pinecone")}
+    config = new_config(state.root, ports, pg.dsn, redis.url, seeded, OWNER_EMAIL, password)
+    config.save(state.config)
+    with open(state.logs / "controlplane.log", "ab") as log:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", DAEMON_MODULE, "--state-dir", str(state.root)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=str(services.REPO_ROOT), env={**_clean_env(), "PYTHONPATH": os.pathsep.join([str(services.REPO_ROOT), *_extra_path()])})
+    record_pid(state, "controlplane", daemon.pid)
+    _wait_ready(state, deadline, daemon)
+    for name in ("render", "vercel", "supabase", "pinecone"):
+        _wait_http(config.url(name) + "/_sandbox/ping", deadline, daemon)
+    _wait_http(config.url("api") + "/health", deadline, daemon)
+    _wait_http(config.url("frontend") + "/login", deadline, daemon)
+    status = status_of(config, state)
+    write_private(state.status, json.dumps(status, indent=2))
+    return status
+
+
+def _extra_path() -> list[str]:
+    return []
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+
+
+def cmd_up(state: StateDir) -> int:
+    running = read_pids(state)
+    if running:
+        _err(f"sandbox is already up in {state.root} (pids {', '.join(map(str, running.values()))}); "
+             f"stop it with: python -m sandbox down --state-dir {state.root}")
+        return EXIT_FAIL
+    t0 = time.monotonic()
+    clean(state)
+    shutil.rmtree(state.logs, ignore_errors=True)
+    state.logs.mkdir(parents=True, exist_ok=True)
+    state.pids.mkdir(parents=True, exist_ok=True)
+    try:
+        status = _bring_up(state, t0)
+    except BaseException as exc:  # noqa: BLE001 - also Ctrl-C: stop what we started, then say why
+        stop_all(state)
+        clean(state)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        _err(f"sandbox up failed: {reason} (logs in {state.logs})")
+        return EXIT_FAIL
+    _say(f"sandbox up in {time.monotonic() - t0:.1f} s (state dir {state.root})")
+    _print_summary(status)
+    return EXIT_OK
+
+
+def _print_summary(status: dict) -> None:
+    for key in ("api_url", "frontend_url", "render_api_url", "vercel_api_url", "supabase_api_url",
+                "pinecone_api_url", "render_api_service_id", "render_worker_service_id", "vercel_project_id",
+                "supabase_project_ref", "pinecone_index", "app_repo", "owner_email", "share_url"):
+        _say(f"  {key:26} {status[key]}")
+    _say("  (tokens and passwords: python -m sandbox status --json)")
+
+
+def cmd_down(state: StateDir) -> int:
+    t0 = time.monotonic()
+    stopped = stop_all(state)
+    had_state = state.config.exists() or state.status.exists()
+    clean(state)
+    if stopped or had_state:
+        _say(f"sandbox down in {time.monotonic() - t0:.1f} s (stopped {', '.join(stopped) or 'nothing'})")
+    else:
+        _say(f"sandbox is not up in {state.root}; nothing to stop")
+    return EXIT_OK
+
+
+def cmd_status(state: StateDir, as_json: bool) -> int:
+    status = read_status(state)
+    if status is None:
+        if as_json:
+            print(json.dumps({"up": False, "state_dir": str(state.root)}))
+        else:
+            _err(f"sandbox is not up in {state.root}; start it with: python -m sandbox up")
+        return EXIT_FAIL
+    status["pids"] = read_pids(state)
+    status["up"] = "controlplane" in status["pids"]
+    status["faults"] = fault_mod.load_active(state)["active"]
+    if as_json:
+        print(json.dumps(status, indent=2))
+        return EXIT_OK
+    _say(f"sandbox {'up' if status['up'] else 'DEGRADED (control plane not running)'} in {state.root}")
+    _print_summary(status)
+    _say(f"  {'processes':26} {', '.join(f'{k}={v}' for k, v in status['pids'].items())}")
+    _say(f"  {'faults':26} {', '.join(status['faults']) or 'none'}")
+    return EXIT_OK
+
+
+def cmd_faults() -> int:
+    for f in fault_mod.FAULTS.values():
+        _say(f"{f.name:24} {f.arrives}  ->  {f.effect}")
+    return EXIT_OK
+
+
+def cmd_fault(state: StateDir, name: str | None, clear: bool) -> int:
+    if not state.config.exists() or "controlplane" not in read_pids(state):
+        _err(f"sandbox is not up in {state.root}; start it with: python -m sandbox up")
+        return EXIT_FAIL
+    if not clear and name not in fault_mod.FAULTS:
+        _err(f"fault {name!r} is unknown; choose one of: {', '.join(fault_mod.FAULTS)} "
+             "(or --clear); `python -m sandbox faults` lists them")
+        return EXIT_USAGE
+    config = SandboxConfig.load(state.config)
+    data = fault_mod.load_active(state)
+    op = fault_mod.Operator(config)
+    try:
+        if clear:
+            done = fault_mod.clear(op, data["saved"])
+            fault_mod.save_active(state, {"active": [], "saved": {}})
+            _say("faults cleared: " + ("; ".join(done) if done else "already at the baseline"))
+        else:
+            fault_mod.apply(op, name, data["saved"])
+            data["active"] = [*[a for a in data["active"] if a != name], name]
+            fault_mod.save_active(state, data)
+            _say(f"fault {name} injected: {fault_mod.FAULTS[name].effect}")
+    except (fault_mod.FaultError, OSError, Exception) as exc:  # one line, no traceback
+        _err(f"fault {'--clear' if clear else name} failed: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+        return EXIT_FAIL
+    finally:
+        op.close()
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--state-dir", dest="state_dir", default=argparse.SUPPRESS,
+                        help=f"where all sandbox state lives (default {DEFAULT_STATE_DIR}/ in the cwd)")
+    faults_help = "faults: " + ", ".join(fault_mod.FAULTS)
+    parser = argparse.ArgumentParser(prog="python -m sandbox", parents=[common], epilog=faults_help,
+                                     description="A local, real rehearsal of the production deployment.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", parents=[common], help="start everything, wait until it answers, return")
+    sub.add_parser("down", parents=[common], help="stop everything it started")
+    st = sub.add_parser("status", parents=[common], help="what runs where")
+    st.add_argument("--json", action="store_true", dest="as_json", help="one JSON object")
+    ft = sub.add_parser("fault", parents=[common], help="inject a fault NAME, or --clear them all",
+                        epilog=faults_help)
+    ft.add_argument("name", nargs="?", help="the fault to inject")
+    ft.add_argument("--clear", action="store_true", help="back to the healthy baseline")
+    sub.add_parser("faults", parents=[common], help="list the faults and what each does")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    state = StateDir(Path(getattr(args, "state_dir", DEFAULT_STATE_DIR)).resolve())
+    if args.command == "up":
+        return cmd_up(state)
+    if args.command == "down":
+        return cmd_down(state)
+    if args.command == "status":
+        return cmd_status(state, args.as_json)
+    if args.command == "faults":
+        return cmd_faults()
+    if bool(args.name) == bool(args.clear):
+        _err("fault: give exactly one of NAME or --clear (python -m sandbox faults lists the names)")
+        return EXIT_USAGE
+    return cmd_fault(state, args.name, args.clear)

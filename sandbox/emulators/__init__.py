@@ -1,0 +1,1 @@
+"""Provider control-plane emulators (Render, Vercel, Supabase, Pinecone) answering in their real shapes."""

@@ -1,0 +1,151 @@
+"""Render REST API emulator (`/v1`): services, deploys, env vars, rollback; logs/metrics in render_obs."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sandbox.emulators.common import bearer_auth, build_app, json_body, render_error
+from sandbox.emulators.render_obs import Observability
+from sandbox.render_model import SUCCESS, RenderModel, Service
+
+MAX_LIMIT = 100
+
+
+def _limit(request: Request, default: int = 20) -> int | Response:
+    raw = request.query_params.get("limit", str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        return render_error(400, f"invalid limit {raw!r}")
+    if not 1 <= value <= MAX_LIMIT:
+        return render_error(400, f"limit must be between 1 and {MAX_LIMIT}")
+    return value
+
+
+def _page(items: list[tuple[str, dict]], request: Request, key: str) -> Response:
+    """Render's cursor pagination: `[{key: item, "cursor": str}]`, resuming after `cursor`."""
+    limit = _limit(request)
+    if isinstance(limit, Response):
+        return limit
+    cursor = request.query_params.get("cursor")
+    if cursor:
+        ids = [c for c, _ in items]
+        items = items[ids.index(cursor) + 1:] if cursor in ids else []
+    return JSONResponse([{key: item, "cursor": c} for c, item in items[:limit]])
+
+
+def create_render_app(model: RenderModel, obs: Observability, token) -> Starlette:
+    def service_or_404(request: Request) -> Service | Response:
+        service = model.services.get(request.path_params["service_id"])
+        return service if service is not None else render_error(404, "service not found")
+
+    async def list_services(request: Request) -> Response:
+        q = request.query_params
+        found = list(model.services.values())
+        if q.getlist("name"):
+            found = [s for s in found if s.name in q.getlist("name")]
+        if q.getlist("type"):
+            found = [s for s in found if s.type in q.getlist("type")]
+        if q.getlist("ownerId"):
+            found = [s for s in found if s.owner_id in q.getlist("ownerId")]
+        return _page([(s.id, s.to_json()) for s in found], request, "service")
+
+    async def get_service(request: Request) -> Response:
+        service = service_or_404(request)
+        return service if isinstance(service, Response) else JSONResponse(service.to_json())
+
+    async def list_owners(request: Request) -> Response:
+        owner = {"id": model.config.ids["render_owner_id"], "name": "digitalbrains",
+                 "email": "ops@digitalbrains.sandbox.test", "type": "team", "twoFactorAuthEnabled": True}
+        return JSONResponse([{"owner": owner, "cursor": owner["id"]}])
+
+    async def deploys(request: Request) -> Response:
+        service = service_or_404(request)
+        if isinstance(service, Response):
+            return service
+        if request.method == "POST":
+            body = json_body(await request.body())
+            if body is not None and not isinstance(body, dict):
+                return render_error(400, "request body must be a JSON object")
+            body = body or {}
+            if body.get("clearCache", "do_not_clear") not in ("clear", "do_not_clear"):
+                return render_error(400, f"invalid clearCache {body.get('clearCache')!r}")
+            sha = body.get("commitId") or model.config.head_sha
+            commit = model.config.commit(sha)
+            if commit is None:
+                return render_error(400, f"commit {sha} not found in the service's repository")
+            return JSONResponse(model.deploy(service, commit).to_json(), status_code=201)
+        statuses = request.query_params.getlist("status")
+        found = [d for d in service.deploys if not statuses or d.status in statuses]
+        return _page([(d.id, d.to_json()) for d in found], request, "deploy")
+
+    async def get_deploy(request: Request) -> Response:
+        service = service_or_404(request)
+        if isinstance(service, Response):
+            return service
+        deploy = model.find_deploy(service, request.path_params["deploy_id"])
+        return JSONResponse(deploy.to_json()) if deploy else render_error(404, "deploy not found")
+
+    async def rollback(request: Request) -> Response:
+        service = service_or_404(request)
+        if isinstance(service, Response):
+            return service
+        body = json_body(await request.body())
+        deploy_id = body.get("deployId") if isinstance(body, dict) else None
+        if not deploy_id:
+            return render_error(400, "deployId is required")
+        target = model.find_deploy(service, deploy_id)
+        if target is None:
+            return render_error(404, "deploy not found")
+        if target.status not in SUCCESS:
+            return render_error(400, f"deploy {deploy_id} is {target.status}; only a successful deploy "
+                                     "can be rolled back to")
+        return JSONResponse(model.rollback(service, target).to_json(), status_code=201)
+
+    async def env_vars(request: Request) -> Response:
+        service = service_or_404(request)
+        if isinstance(service, Response):
+            return service
+        if request.method == "PUT":
+            body = json_body(await request.body())
+            if not isinstance(body, list) or not all(
+                    isinstance(e, dict) and isinstance(e.get("key"), str) for e in body):
+                return render_error(400, 'body must be a list of {"key": ..., "value": ...}')
+            # PUT of the list replaces every env var of the service (as Render's "update env vars").
+            service.env = {e["key"]: str(e.get("value", "")) for e in body}
+        items = [(k, {"key": k, "value": v}) for k, v in service.env.items()]
+        return _page(items, request, "envVar")
+
+    async def env_var(request: Request) -> Response:
+        service = service_or_404(request)
+        if isinstance(service, Response):
+            return service
+        key = request.path_params["key"]
+        if request.method == "PUT":
+            body = json_body(await request.body())
+            if not isinstance(body, dict) or "value" not in body:
+                return render_error(400, 'body must be {"value": ...}')
+            service.env[key] = str(body["value"])
+            return JSONResponse({"key": key, "value": service.env[key]})
+        if key not in service.env:
+            return render_error(404, f"env var {key} not found")
+        if request.method == "DELETE":
+            del service.env[key]
+            return Response(status_code=204)
+        return JSONResponse({"key": key, "value": service.env[key]})
+
+    routes = [
+        Route("/v1/owners", list_owners),
+        Route("/v1/services", list_services),
+        Route("/v1/services/{service_id}", get_service),
+        Route("/v1/services/{service_id}/deploys", deploys, methods=["GET", "POST"]),
+        Route("/v1/services/{service_id}/deploys/{deploy_id}", get_deploy),
+        Route("/v1/services/{service_id}/rollback", rollback, methods=["POST"]),
+        Route("/v1/services/{service_id}/env-vars", env_vars, methods=["GET", "PUT"]),
+        Route("/v1/services/{service_id}/env-vars/{key}", env_var, methods=["GET", "PUT", "DELETE"]),
+        *obs.routes(),
+    ]
+    return build_app(routes, auth=bearer_auth(token, render_error), error=render_error)

@@ -1,0 +1,193 @@
+"""Render's side of the deploy model: services, env vars and deploys that really restart processes."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import string
+import time
+from dataclasses import dataclass, field
+
+from sandbox.config import BUILD_FAILS, Commit, SandboxConfig
+from sandbox.supervisor import Supervisor
+
+# Each phase of a deploy takes about this long, so clients really have to poll.
+STEP_S = 0.5
+SUCCESS = ("live", "deactivated")
+IN_PROGRESS = ("created", "queued", "build_in_progress", "update_in_progress", "pre_deploy_in_progress")
+
+
+def rfc3339(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts % 1 * 1000):03d}Z"
+
+
+@dataclass
+class Deploy:
+    """A Render deploy: a snapshot of (env vars, app build from the commit) plus its lifecycle."""
+
+    id: str
+    commit: Commit
+    env: dict[str, str]
+    trigger: str
+    status: str = "build_in_progress"
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    updated_at: float = field(default_factory=time.time)
+
+    def set(self, status: str) -> None:
+        self.status, self.updated_at = status, time.time()
+        if status not in IN_PROGRESS:
+            self.finished_at = self.updated_at
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "commit": {"id": self.commit.sha, "message": self.commit.message, "createdAt": self.commit.created_at},
+            "status": self.status,
+            "trigger": self.trigger,
+            "createdAt": rfc3339(self.created_at),
+            "startedAt": rfc3339(self.started_at),
+            "finishedAt": rfc3339(self.finished_at),
+            "updatedAt": rfc3339(self.updated_at),
+        }
+
+
+@dataclass
+class Service:
+    """A Render service (the API web service or the background worker) with its env vars and deploys."""
+
+    id: str
+    name: str
+    role: str
+    type: str
+    owner_id: str
+    env: dict[str, str]
+    url: str | None
+    deploys: list[Deploy] = field(default_factory=list)  # newest first
+    created_at: float = field(default_factory=time.time)
+
+    def live(self) -> Deploy | None:
+        return next((d for d in self.deploys if d.status == "live"), None)
+
+    def to_json(self) -> dict:
+        details = {
+            "env": "python",
+            "runtime": "python",
+            "plan": "starter",
+            "region": "oregon",
+            "numInstances": 1,
+            "healthCheckPath": "",  # as the seed's services: a deploy whose /health fails still goes live
+            "buildCommand": "pip install -r requirements.txt",
+            "startCommand": "python -m sandbox.app." + self.role,
+        }
+        if self.url:
+            details["url"] = self.url
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "ownerId": self.owner_id,
+            "repo": "https://github.com/digitalbrains/verified-digital-twin-brains",
+            "branch": "main",
+            "rootDir": "backend",
+            "autoDeploy": "yes",
+            "suspended": "not_suspended",
+            "notifyOnFail": "default",
+            "slug": self.name,
+            "createdAt": rfc3339(self.created_at),
+            "updatedAt": rfc3339(self.created_at),
+            "serviceDetails": details,
+        }
+
+
+def _deploy_id() -> str:
+    return "dep-" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(20))
+
+
+def _instance(service_id: str) -> str:
+    return service_id + "-" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(5))
+
+
+class RenderModel:
+    """The Render services of the sandbox; deploys run in the background and restart the real process."""
+
+    def __init__(self, config: SandboxConfig, supervisor: Supervisor):
+        self.config, self.supervisor = config, supervisor
+        ids = config.ids
+        self.services: dict[str, Service] = {
+            ids["render_api_service_id"]: Service(
+                ids["render_api_service_id"], "verified-digital-twin-brains", "api", "web_service",
+                ids["render_owner_id"], config.render_env("api"), config.url("api")),
+            ids["render_worker_service_id"]: Service(
+                ids["render_worker_service_id"], "verified-digital-twin-brains-worker", "worker",
+                "background_worker", ids["render_owner_id"], config.render_env("worker"), None),
+        }
+        self._tasks: set[asyncio.Task] = set()
+
+    async def boot(self) -> None:
+        """Two successful deploys per service (older `deactivated`, newest `live`), its process started."""
+        prev, head = self.config.commit(self.config.prev_sha), self.config.commit(self.config.head_sha)
+        started = []
+        for service in self.services.values():
+            t0 = time.time()
+            old = Deploy(_deploy_id(), prev, dict(service.env), "new_commit", "deactivated",
+                         t0 - 3600, t0 - 3600, t0 - 3540, t0 - 1800)
+            new = Deploy(_deploy_id(), head, dict(service.env), "new_commit", "update_in_progress",
+                         t0 - 1800, t0 - 1800)
+            service.deploys = [new, old]
+            started.append(self._start(service, new))
+        results = await asyncio.gather(*started)
+        for service, ok in zip(self.services.values(), results):
+            if not ok:
+                raise RuntimeError(f"{service.role} did not start; see {self.supervisor.log_path(service.role)}")
+            service.deploys[0].set("live")
+
+    async def _start(self, service: Service, deploy: Deploy) -> bool:
+        env = dict(deploy.env, SANDBOX_BUILD=deploy.commit.app_build())
+        return await self.supervisor.replace(service.role, env, _instance(service.id))
+
+    def deploy(self, service: Service, commit: Commit, trigger: str = "api",
+               env: dict[str, str] | None = None) -> Deploy:
+        """Create a deploy (answered at once as `build_in_progress`) and run it in the background."""
+        deploy = Deploy(_deploy_id(), commit, dict(env if env is not None else service.env), trigger)
+        deploy.started_at = deploy.created_at
+        service.deploys.insert(0, deploy)
+        task = asyncio.get_running_loop().create_task(self._run(service, deploy))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return deploy
+
+    async def _run(self, service: Service, deploy: Deploy) -> None:
+        async with self.supervisor.locks[service.role]:
+            await asyncio.sleep(STEP_S)
+            if BUILD_FAILS in deploy.commit.build:
+                deploy.set("build_failed")  # the old process never stopped: it keeps serving
+                return
+            deploy.set("update_in_progress")
+            await asyncio.sleep(STEP_S / 2)
+            previous = service.live()
+            if await self._start(service, deploy):
+                if previous is not None:
+                    previous.set("deactivated")
+                deploy.set("live")
+                return
+            deploy.set("update_failed")
+            if previous is not None:
+                # Render keeps the old instance serving when an update fails: bring it back.
+                await self._start(service, previous)
+
+    def rollback(self, service: Service, target: Deploy) -> Deploy:
+        """A new deploy (trigger `rollback`) restarting the target deploy's snapshot."""
+        return self.deploy(service, target.commit, "rollback", env=target.env)
+
+    def find_deploy(self, service: Service, deploy_id: str) -> Deploy | None:
+        return next((d for d in service.deploys if d.id == deploy_id), None)
+
+    async def settle(self, timeout: float = 30.0) -> None:
+        """Wait until no deploy is in progress (used on shutdown and by tests of the model)."""
+        deadline = time.monotonic() + timeout
+        while self._tasks and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
