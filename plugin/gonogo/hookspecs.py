@@ -1,0 +1,39 @@
+"""The hooks gonogo declares for projects (conftest.py) to implement."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+import pytest
+
+if TYPE_CHECKING:
+    from gonogo.rollback import RollbackAction
+    from gonogo.verdict import Verdict
+
+
+def pytest_gonogo_rollback_actions(
+    config: pytest.Config, verdict: Verdict, scopes: tuple[str, ...]
+) -> Iterable[RollbackAction] | None:
+    """Return the rollback actions for a NO-GO verdict.
+
+    Called once, on the controller, only when the verdict is NO-GO and a stage after the deploy
+    (smoke, postdeploy, soak) was in scope, and unless ``--rollback=off``. ``scopes`` is the sorted
+    union of the ``rollback`` scopes of the blocking criteria that were not proven. Each
+    implementation is called on its own, so one that raises does not hide the others.
+    """
+
+
+def pytest_gonogo_secrets(config: pytest.Config) -> Iterable[str] | None:
+    """Return secret values (e.g. the target's API tokens) to replace by ``***`` in every output.
+
+    Asked whenever gonogo redacts text, on workers and the controller; values shorter than four
+    characters are ignored.
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_gonogo_target_name(config: pytest.Config) -> str | None:
+    """Return the name of the target under test, written to verdict.json's ``target``.
+
+    Called once on the controller when the verdict is made; the first non-None answer wins.
+    """

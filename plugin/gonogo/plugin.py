@@ -1,0 +1,81 @@
+"""pytest wiring for gonogo: options, markers, the runbook, and the per-session recorder."""
+
+from __future__ import annotations
+
+import pytest
+
+from gonogo import hookspecs
+from gonogo.evidence import evidence  # noqa: F401 - the fixture, registered with this plugin
+from gonogo.recorder import GonogoSession
+from gonogo.runbook import STAGES, Runbook, RunbookError, load_runbook
+from gonogo.settings import Settings, add_options, resolve
+
+runbook_key = pytest.StashKey[Runbook]()
+settings_key = pytest.StashKey[Settings]()
+recorder_key = pytest.StashKey[GonogoSession]()
+
+_STAGE_HELP = {
+    "predeploy": "gate before the cutover (code gates, config, env baseline, data plane)",
+    "smoke": "check right after the deploy",
+    "postdeploy": "end-to-end flow after the deploy",
+    "soak": "watch over a window after the deploy",
+}
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for stage in STAGES:
+        config.addinivalue_line("markers", f"{stage}: gonogo stage: {_STAGE_HELP[stage]}")
+    config.addinivalue_line("markers", "criterion(ID): gonogo: the runbook.toml criterion this test proves")
+    settings = resolve(config)
+    config.stash[settings_key] = settings
+    if settings.runbook_path is None:
+        return  # No runbook: inert, so installing gonogo never changes someone else's suite.
+    try:
+        runbook = load_runbook(settings.runbook_path)
+    except RunbookError as exc:
+        raise pytest.UsageError(f"gonogo: {exc}") from None
+    config.stash[runbook_key] = runbook
+    recorder = GonogoSession(config, settings, runbook)
+    config.stash[recorder_key] = recorder
+    config.pluginmanager.register(recorder, "gonogo-session")
+    if config.pluginmanager.hasplugin("html") and not hasattr(config, "workerinput"):
+        from gonogo import html
+
+        config.pluginmanager.register(html.HtmlSummary(recorder), "gonogo-html")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    recorder = config.stash.get(recorder_key, None)
+    if recorder is not None:
+        for name in ("gonogo-html", "gonogo-session"):
+            plugin = config.pluginmanager.get_plugin(name)
+            if plugin is not None:
+                config.pluginmanager.unregister(plugin)
+        del config.stash[recorder_key]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    runbook = config.stash.get(runbook_key, None)
+    settings = config.stash.get(settings_key, None)
+    if runbook is None or settings is None:
+        return None
+    return (f"gonogo: {runbook.path} ({len(runbook.criteria)} criteria, {len(runbook.waivers)} waivers), "
+            f"rollback={settings.rollback.value}, verdict -> {settings.verdict_json}")
+
+
+def get_runbook(config: pytest.Config) -> Runbook | None:
+    """The parsed runbook.toml of this session, or None when gonogo is inactive (no runbook)."""
+    return config.stash.get(runbook_key, None)
+
+
+def get_recorder(config: pytest.Config) -> GonogoSession | None:
+    """The active session recorder (its `verdict` is final after gonogo's pytest_sessionfinish)."""
+    return config.stash.get(recorder_key, None)

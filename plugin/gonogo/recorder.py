@@ -1,0 +1,314 @@
+"""Per-session wiring: bind tests to criteria, record final outcomes, fold, roll back, report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gonogo import rollback as rb
+from gonogo.evidence import evidence_key
+from gonogo.redact import redact, redact_text, secrets_of
+from gonogo.runbook import STAGES, Runbook
+from gonogo.settings import Settings
+from gonogo.summary import render_summary
+from gonogo.verdict import EXIT_ROLLBACK_FAILED, Status, TestRecord, Verdict, WaiverState, fold
+
+criterion_key = pytest.StashKey[str]()
+
+_BY_CATEGORY = {"passed": Status.PASSED, "": Status.PASSED, "failed": Status.FAILED, "error": Status.ERROR,
+                "skipped": Status.SKIPPED, "xfailed": Status.SKIPPED, "xpassed": Status.SKIPPED}
+_PHASES = ("setup", "call", "teardown")
+_MESSAGE_LIMIT = 300
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def selected_stages(markexpr: str) -> tuple[str, ...]:
+    """The stages an -m expression selects: all of them when there is none."""
+    if not markexpr:
+        return STAGES
+    try:
+        # pytest's own parser, so that the scope is exactly what -m selects.
+        from _pytest.mark.expression import Expression
+
+        expression = Expression.compile(markexpr)
+    except Exception:  # noqa: BLE001 - pytest reports a bad -m itself; stay fail-closed: every stage
+        return STAGES
+    return tuple(s for s in STAGES if expression.evaluate(lambda name, /, **kw: name == s))
+
+
+def _message(report: pytest.TestReport, category: str) -> str:
+    if category == "xfailed":
+        text = f"xfailed: {getattr(report, 'wasxfail', '')}".rstrip(": ")
+    elif category == "xpassed":
+        text = f"xpassed (expected to fail): {getattr(report, 'wasxfail', '')}".rstrip(": ")
+    elif report.skipped and isinstance(report.longrepr, tuple):
+        text = str(report.longrepr[2])
+    else:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        text = crash.message if crash is not None else str(report.longrepr or "")
+    text = text.strip()
+    if text.startswith("AssertionError: "):
+        text = text[len("AssertionError: "):]
+    line = text.splitlines()[0] if text else ""
+    return line[:_MESSAGE_LIMIT]
+
+
+@dataclass
+class _TestState:
+    criterion: str
+    outcome: Status = Status.PASSED
+    phases: set[str] = field(default_factory=set)
+    duration_s: float = 0.0
+    message: str = ""
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, when: str, status: Status, message: str, duration: float) -> None:
+        self.phases.add(when)
+        self.duration_s += duration
+        if status is not Status.PASSED and self.outcome is Status.PASSED:
+            self.outcome, self.message = status, message
+        elif status is Status.FAILED and self.outcome is not Status.FAILED:
+            self.outcome, self.message = status, message
+
+    def record(self, nodeid: str) -> TestRecord:
+        outcome, message = self.outcome, self.message
+        if outcome is Status.PASSED and "call" not in self.phases:
+            # Set up but never run to the end (interrupted, worker gone): not proof of anything.
+            outcome, message = Status.ERROR, "the test did not run to the end"
+        return TestRecord(nodeid, self.criterion, outcome, self.duration_s, message, tuple(self.evidence))
+
+
+class GonogoSession:
+    """Registered for one session when a runbook is active; the controller folds and writes."""
+
+    def __init__(self, config: pytest.Config, settings: Settings, runbook: Runbook) -> None:
+        self.config = config
+        self.settings = settings
+        self.runbook = runbook
+        self.is_worker = hasattr(config, "workerinput")
+        self.nodemap: dict[str, str] = {}
+        self._map_sent = False
+        self.tests: dict[str, _TestState] = {}
+        self.problems: list[str] = []
+        self.unmapped_failures = 0
+        self.interrupted: str | None = None
+        self.session: pytest.Session | None = None
+        self.started_at = utc_now()
+        self.verdict: Verdict | None = None
+        self.rollback: rb.RollbackResult | None = None
+
+    # -- collection: every stage-marked test names a declared criterion ---------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Any:
+        rep = yield
+        if rep.outcome != "passed" or not rep.result:
+            return rep
+        problems = [p for p in (self._bind(n) for n in rep.result if isinstance(n, pytest.Item)) if p]
+        if problems:
+            # A collection error of this collector: fail-closed, and it names each test and the fix.
+            rep.outcome = "failed"
+            rep.longrepr = "\n".join(problems)
+            rep.result = []
+        return rep
+
+    def _bind(self, item: pytest.Item) -> str | None:
+        stages = list(dict.fromkeys(m.name for m in item.iter_markers() if m.name in STAGES))
+        marks = list(item.iter_markers("criterion"))
+        if not marks:
+            if stages:
+                return (f"{item.nodeid}: marked {stages[0]} but names no criterion; "
+                        'add @pytest.mark.criterion("ID") with an ID from runbook.toml')
+            return None
+        args = marks[0].args
+        cid = args[0] if args else marks[0].kwargs.get("id")
+        if not isinstance(cid, str) or cid not in self.runbook.criteria:
+            return (f"{item.nodeid}: criterion {cid!r} is not declared in {self.runbook.path.name}; "
+                    f"add [criteria.{cid}] or fix the id")
+        stage = self.runbook.criteria[cid].stage
+        if stages and stages != [stage]:
+            return (f"{item.nodeid}: marked {', '.join(stages)} but criterion {cid!r} is stage {stage}; "
+                    f"mark it {stage} only")
+        if not stages:
+            # The criterion decides the stage, so `-m smoke` selects this test too.
+            item.add_marker(stage)
+        item.stash[criterion_key] = cid
+        item.user_properties.extend([("criterion", cid), ("stage", stage)])
+        return None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.nodemap = {i.nodeid: i.stash[criterion_key] for i in session.items if criterion_key in i.stash}
+
+    # -- reports: plain data on them, redacted failures ------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        rep = yield
+        cid = item.stash.get(criterion_key, None)
+        if cid is None:
+            return rep
+        info: dict[str, Any] = {"criterion": cid}
+        records = item.stash.get(evidence_key, None)
+        if records and rep.when != "setup":
+            info["evidence"] = list(records)
+        rep.gonogo = info
+        if self.is_worker and not self._map_sent:
+            # The controller has no items; a crashed worker's test is attributed through this map.
+            rep.gonogo_map = dict(self.nodemap)
+            self._map_sent = True
+        if rep.longrepr is not None:
+            self._redact_report(rep)
+        return rep
+
+    def _redact_report(self, rep: pytest.TestReport) -> None:
+        secrets = secrets_of(self.config)
+        if isinstance(rep.longrepr, tuple):
+            path, lineno, text = rep.longrepr
+            rep.longrepr = (path, lineno, redact_text(text, secrets))
+        else:
+            text = str(rep.longrepr)
+            clean = redact_text(text, secrets)
+            if clean != text:
+                rep.longrepr = clean
+        rep.sections = [(title, redact_text(body, secrets)) for title, body in rep.sections]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        extra = getattr(report, "gonogo_map", None)
+        if extra:
+            self.nodemap.update(extra)
+        info = getattr(report, "gonogo", None)
+        cid = info["criterion"] if info else self.nodemap.get(report.nodeid)
+        status, category = self._classify(report)
+        if cid is None:
+            if status in (Status.FAILED, Status.ERROR):
+                self.unmapped_failures += 1
+                if report.when not in _PHASES:
+                    self.problems.append(f"worker crashed: {report.nodeid}: {_message(report, category)}")
+            return
+        if status in (Status.FAILED, Status.ERROR) and self.runbook.criteria[cid].abort:
+            self._abort(f"abort criterion {cid} {status.value} in {report.nodeid}")
+        if self.is_worker:
+            return
+        if category == "rerun":
+            self.tests.pop(report.nodeid, None)
+            return
+        state = self.tests.setdefault(report.nodeid, _TestState(cid))
+        message = _message(report, category) if status is not Status.PASSED else ""
+        state.add(report.when, status, message, report.duration)
+        if info and info.get("evidence"):
+            state.evidence = info["evidence"]
+
+    def _classify(self, report: pytest.TestReport) -> tuple[Status, str]:
+        if report.when not in _PHASES:
+            return Status.ERROR, "error"  # xdist's report for a crashed worker
+        answer = self.config.hook.pytest_report_teststatus(report=report, config=self.config)
+        category = answer[0] if answer else report.outcome
+        status = _BY_CATEGORY.get(category)
+        if status is None and category != "rerun":
+            status = {"passed": Status.PASSED, "skipped": Status.SKIPPED}.get(report.outcome, Status.FAILED)
+            if status is Status.FAILED and report.when != "call":
+                status = Status.ERROR
+        return status or Status.PASSED, category
+
+    def _abort(self, why: str) -> None:
+        session = self.session
+        if session is not None and not session.shouldstop:
+            session.shouldstop = why
+        dsession = self.config.pluginmanager.getplugin("dsession")
+        if dsession is not None and not getattr(dsession, "shouldstop", True):
+            # xdist's controller loop reads its own flag: it then shuts the workers down.
+            dsession.shouldstop = why
+
+    # -- session ------------------------------------------------------------------------------------------
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and not self.is_worker:
+            text = redact(str(report.longrepr or ""), self.config).strip().splitlines()
+            self.problems.append(f"collection error: {report.nodeid or '.'}: {text[-1] if text else ''}"[:600])
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.interrupted = "KeyboardInterrupt"
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.is_worker:
+            return
+        why = self.interrupted or session.shouldfail or session.shouldstop
+        if not why and exitstatus == pytest.ExitCode.INTERRUPTED:
+            why = "interrupted"
+        problems = list(dict.fromkeys(self.problems))
+        if why:
+            problems.insert(0, f"session interrupted: {why}")
+        today = dt.datetime.now(dt.timezone.utc).date()
+        waivers = {}
+        for cid in self.runbook.criteria:
+            waiver = self.runbook.waiver_for(cid, today)
+            if waiver is not None:
+                waivers[cid] = WaiverState(waiver, waiver.is_current(today))
+        notes = []
+        if self.unmapped_failures:
+            notes.append(f"{self.unmapped_failures} failure(s) outside any criterion (pytest's exit status kept)")
+        self.verdict = fold(
+            self.runbook.criteria.values(),
+            [state.record(nodeid) for nodeid, state in self.tests.items()],
+            selected_stages=selected_stages(self.config.option.markexpr or ""),
+            waivers=waivers, session_problems=problems, extra_warnings=notes,
+            target=self._target(), started_at=self.started_at, finished_at=utc_now(),
+        )
+        self.rollback = rb.perform(self.config, self.verdict, self.settings.rollback,
+                                   self.settings.rollback_timeout)
+        self._write_json()
+        if exitstatus == pytest.ExitCode.USAGE_ERROR:
+            return
+        code = self.verdict.exit_code
+        if self.rollback.failed:
+            code = EXIT_ROLLBACK_FAILED
+        elif self.verdict.go and self.unmapped_failures:
+            code = int(exitstatus)
+        session.exitstatus = code
+
+    def _target(self) -> str | None:
+        try:
+            name = self.config.hook.pytest_gonogo_target_name(config=self.config)
+        except Exception as exc:  # noqa: BLE001 - a broken conftest must not lose the verdict
+            self.problems.append(f"pytest_gonogo_target_name raised {type(exc).__name__}")
+            return None
+        return None if name is None else str(name)
+
+    def verdict_json(self) -> dict[str, Any]:
+        assert self.verdict is not None and self.rollback is not None
+        return _redact_tree(self.verdict.to_json(self.rollback.to_json()), secrets_of(self.config))
+
+    def _write_json(self) -> None:
+        path: Path = self.settings.verdict_json
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.verdict_json(), indent=2) + "\n", encoding="utf-8")
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.verdict is None or self.rollback is None:
+            return
+        secrets = secrets_of(self.config)
+        terminalreporter.write_sep("=", "gonogo verdict")
+        for line, markup in render_summary(self.verdict, self.rollback, self.settings.verdict_json):
+            terminalreporter.write_line(redact_text(line, secrets), **markup)
+
+
+def _redact_tree(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, dict):
+        return {k: _redact_tree(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact_tree(v, secrets) for v in value]
+    return value

@@ -1,0 +1,61 @@
+"""Replace secrets (declared values, bearer/basic credentials, JWTs, API keys) with ***."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    import pytest
+
+MASK = "***"
+# Shorter values would mask ordinary words and digits everywhere.
+MIN_SECRET_LEN = 4
+
+_BUILTIN = (
+    # JWTs first: a bearer token is often one, and either rule alone masks it fully.
+    (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + MASK),
+    (re.compile(r"(?i)\b(basic\s+)[A-Za-z0-9+/]{8,}={0,2}"), r"\1" + MASK),
+    # `Api-Key: v`, `x-api-key=v`, `"api_key": "v"`: the header or field name stays, the value goes.
+    (re.compile(r"(?i)(api[-_]?key[\"']?\s*[:=]\s*[\"']?)(?!\*\*\*)[^\s\"',;&}]+"), r"\1" + MASK),
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _secret_pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    usable = sorted({s for s in secrets if len(s) >= MIN_SECRET_LEN}, key=len, reverse=True)
+    if not usable:
+        return None
+    # Longest first, so a secret that contains another is masked whole.
+    return re.compile("|".join(re.escape(s) for s in usable))
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """Mask the given secret values and the built-in credential patterns in `text`."""
+    if not text:
+        return text
+    pattern = _secret_pattern(tuple(s for s in secrets if isinstance(s, str)))
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    for regex, replacement in _BUILTIN:
+        text = regex.sub(replacement, text)
+    return text
+
+
+def secrets_of(config: pytest.Config) -> tuple[str, ...]:
+    """Every secret that the implementations of `pytest_gonogo_secrets` declare, asked afresh."""
+    hook = getattr(config.hook, "pytest_gonogo_secrets", None)
+    if hook is None:
+        return ()
+    found: list[str] = []
+    for answer in hook(config=config):
+        if answer:
+            found.extend(str(s) for s in answer if s)
+    return tuple(found)
+
+
+def redact(text: str, config: pytest.Config) -> str:
+    """Mask every secret known to `config` (hook answers and built-in patterns) in `text`."""
+    return redact_text(text, secrets_of(config))

@@ -1,0 +1,122 @@
+"""Collect the rollback actions from the hook and plan or run each one, isolated, with a timeout."""
+
+from __future__ import annotations
+
+import enum
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import pytest
+
+from gonogo.redact import redact
+from gonogo.runbook import POST_DEPLOY_STAGES
+from gonogo.verdict import Verdict
+
+
+class RollbackMode(str, enum.Enum):
+    OFF = "off"
+    PLAN = "plan"
+    AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class RollbackAction:
+    """One step of the rollback playbook: a name and a callable that does it and verifies it."""
+
+    name: str
+    run: Callable[[], object]
+    # What the action will do, shown when it is only planned.
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    name: str
+    status: str  # planned | done | failed
+    detail: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    mode: RollbackMode
+    triggered: bool = False
+    scopes: tuple[str, ...] = ()
+    actions: tuple[ActionOutcome, ...] = field(default_factory=tuple)
+
+    @property
+    def failed(self) -> bool:
+        return any(a.status == "failed" for a in self.actions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mode": self.mode.value, "triggered": self.triggered, "scopes": list(self.scopes),
+                "actions": [a.to_json() for a in self.actions]}
+
+
+def rollback_scopes(verdict: Verdict) -> tuple[str, ...]:
+    return tuple(sorted({s for r in verdict.not_proven() for s in r.criterion.rollback}))
+
+
+def should_trigger(verdict: Verdict, mode: RollbackMode) -> bool:
+    """Only a NO-GO of a run that included a stage after the deploy rolls anything back."""
+    return mode is not RollbackMode.OFF and not verdict.go and bool(POST_DEPLOY_STAGES & set(verdict.stages))
+
+
+def perform(config: pytest.Config, verdict: Verdict, mode: RollbackMode, timeout: float) -> RollbackResult:
+    """Ask the hook for actions (once) and record them as planned, or run them in `auto` mode."""
+    if not should_trigger(verdict, mode):
+        return RollbackResult(mode)
+    scopes = rollback_scopes(verdict)
+    actions, outcomes = _collect(config, verdict, scopes)
+    for action in actions:
+        if mode is RollbackMode.PLAN:
+            outcomes.append(ActionOutcome(action.name, "planned", redact(action.detail, config)))
+        else:
+            outcomes.append(_run_one(config, action, timeout))
+    return RollbackResult(mode, True, scopes, tuple(outcomes))
+
+
+def _collect(
+    config: pytest.Config, verdict: Verdict, scopes: tuple[str, ...]
+) -> tuple[list[RollbackAction], list[ActionOutcome]]:
+    actions: list[RollbackAction] = []
+    problems: list[ActionOutcome] = []
+    kwargs = {"config": config, "verdict": verdict, "scopes": scopes}
+    # pluggy stops at the first raising implementation; call each one apart (in hook order) instead.
+    for impl in reversed(config.hook.pytest_gonogo_rollback_actions.get_hookimpls()):
+        where = getattr(impl.plugin, "__name__", None) or impl.plugin_name
+        try:
+            answer = impl.function(*(kwargs[name] for name in impl.argnames))
+            for action in answer or ():
+                if not isinstance(action, RollbackAction):
+                    raise TypeError(f"returned {type(action).__name__}, not gonogo.RollbackAction")
+                actions.append(action)
+        except Exception as exc:  # noqa: BLE001 - user code; recorded, never fatal
+            problems.append(ActionOutcome(f"collect rollback actions from {where}", "failed",
+                                          redact(f"{type(exc).__name__}: {exc}", config)))
+    return actions, problems
+
+
+def _run_one(config: pytest.Config, action: RollbackAction, timeout: float) -> ActionOutcome:
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = action.run()
+        except BaseException as exc:  # noqa: BLE001 - one action must never stop the others
+            box["error"] = exc
+
+    # A daemon thread: an action stuck past its timeout is abandoned, not allowed to hang the run.
+    worker = threading.Thread(target=target, name=f"gonogo-rollback:{action.name}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        return ActionOutcome(action.name, "failed", f"timed out after {timeout:g} s")
+    if "error" in box:
+        exc = box["error"]
+        return ActionOutcome(action.name, "failed", redact(f"{type(exc).__name__}: {exc}", config))
+    result = box.get("result")
+    return ActionOutcome(action.name, "done", redact("" if result is None else str(result), config))

@@ -1,0 +1,106 @@
+"""Resolve gonogo's flags and ini values once into a frozen Settings value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gonogo.rollback import RollbackMode
+
+DEFAULT_RUNBOOK = "runbook.toml"
+DEFAULT_VERDICT_JSON = "reports/verdict.json"
+DEFAULT_ROLLBACK_TIMEOUT = 600.0
+
+EXIT_CODES_HELP = ("exit codes: 0 GO, 1 NO-GO, 4 usage or runbook error, "
+                   "6 NO-GO and a rollback action failed")
+
+HELP = {
+    "runbook": f"runbook with the criteria and waivers (default: {DEFAULT_RUNBOOK} in the rootdir; "
+               "gonogo is inactive when there is none)",
+    "rollback": "on NO-GO after a deploy: off, plan (record the actions, default) or auto (run them)",
+    "rollback_timeout": f"seconds each rollback action may take in auto mode (default: {DEFAULT_ROLLBACK_TIMEOUT:g})",
+    "verdict_json": f"where the controller writes the verdict (default: {DEFAULT_VERDICT_JSON} in the rootdir)",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    runbook_path: Path | None
+    rollback: RollbackMode
+    rollback_timeout: float
+    verdict_json: Path
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gonogo", f"gonogo release verdict ({EXIT_CODES_HELP})")
+    group.addoption("--runbook", dest="gonogo_runbook", metavar="PATH", default=None, help=HELP["runbook"])
+    group.addoption("--rollback", dest="gonogo_rollback", default=None,
+                    choices=[m.value for m in RollbackMode], help=HELP["rollback"])
+    group.addoption("--rollback-timeout", dest="gonogo_rollback_timeout", metavar="SECONDS", default=None,
+                    help=HELP["rollback_timeout"])
+    group.addoption("--verdict-json", dest="gonogo_verdict_json", metavar="PATH", default=None,
+                    help=HELP["verdict_json"])
+    for name, text in HELP.items():
+        parser.addini(f"gonogo_{name}", text, default=None)
+
+
+def resolve(config: pytest.Config) -> Settings:
+    """Read every flag and ini value once; raise pytest.UsageError (one line) on a bad one."""
+    rootdir = Path(config.rootpath)
+    inidir = Path(config.inipath).parent if config.inipath else rootdir
+    invocation = Path(config.invocation_params.dir)
+
+    runbook_path: Path | None
+    flag = config.getoption("gonogo_runbook")
+    ini = config.getini("gonogo_runbook")
+    if flag:
+        runbook_path = _must_exist(invocation / flag, f"--runbook {flag}")
+    elif ini:
+        runbook_path = _must_exist(inidir / ini, f"ini gonogo_runbook = {ini}")
+    else:
+        default = rootdir / DEFAULT_RUNBOOK
+        runbook_path = default if default.is_file() else None
+
+    mode_text, mode_from = _pick(config, "rollback", RollbackMode.PLAN.value)
+    try:
+        mode = RollbackMode(mode_text)
+    except ValueError:
+        raise pytest.UsageError(f"gonogo: {mode_from} = {mode_text!r} is not a rollback mode; "
+                                "use off, plan or auto") from None
+
+    timeout_text, timeout_from = _pick(config, "rollback_timeout", str(DEFAULT_ROLLBACK_TIMEOUT))
+    try:
+        timeout = float(timeout_text)
+    except ValueError:
+        timeout = -1.0
+    if not timeout > 0:
+        raise pytest.UsageError(f"gonogo: {timeout_from} = {timeout_text!r} is not a number of seconds; "
+                                "use a positive number such as 600")
+
+    verdict_flag = config.getoption("gonogo_verdict_json")
+    verdict_ini = config.getini("gonogo_verdict_json")
+    if verdict_flag:
+        verdict_json = invocation / verdict_flag
+    elif verdict_ini:
+        verdict_json = inidir / verdict_ini
+    else:
+        verdict_json = rootdir / DEFAULT_VERDICT_JSON
+    return Settings(runbook_path, mode, timeout, verdict_json)
+
+
+def _pick(config: pytest.Config, name: str, default: str) -> tuple[str, str]:
+    flag = config.getoption(f"gonogo_{name}")
+    if flag is not None:
+        return str(flag), "--" + name.replace("_", "-")
+    ini = config.getini(f"gonogo_{name}")
+    if ini:
+        return str(ini).strip(), f"ini gonogo_{name}"
+    return default, "default"
+
+
+def _must_exist(path: Path, origin: str) -> Path:
+    if not path.is_file():
+        raise pytest.UsageError(f"gonogo: {origin}: no such file {path}; fix the path or create it")
+    return path
