@@ -39,6 +39,17 @@ class ProviderError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
+    def __reduce__(self):
+        # Keyword-only __init__ defeats Exception's default pickling (process pools, some test runners).
+        return _rebuild, (type(self), self.__dict__.copy())
+
+
+def _rebuild(kind: type[ProviderError], state: dict) -> ProviderError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, state["message"])
+    error.__dict__.update(state)
+    return error
+
 
 class AuthError(ProviderError):
     """401 or 403: the credential is missing, wrong or lacks a scope (never retried)."""

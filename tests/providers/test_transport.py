@@ -232,3 +232,22 @@ def test_other_4xx_is_a_plain_provider_error_without_retry(fake, sleeps):
     assert str(caught.value) == ("render: POST https://api.render.com/v1/services/srv-1/rollback answered 400: "
                                  "deploy dep-x cannot be rolled back to")
     assert sleeps == []
+
+
+def test_retry_after_on_a_503_is_honoured(fake, sleeps):
+    fake.on("GET", "/v1/services/srv-1", json_response({"message": "maintenance"}, 503, **{"Retry-After": "2"}),
+            json_response({"id": "srv-1"}))
+    with make_render(fake, sleeps) as render:
+        assert render.get_service("srv-1").id == "srv-1"
+    assert sleeps == [2.0]
+
+
+def test_errors_survive_pickling_with_their_attributes(fake, sleeps):
+    import pickle
+
+    fake.on("GET", "/v1/services/srv-1", json_response({"message": "nope"}, 401))
+    with make_render(fake, sleeps) as render, pytest.raises(AuthError) as caught:
+        render.get_service("srv-1")
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert type(copy) is AuthError and str(copy) == str(caught.value)
+    assert (copy.method, copy.url, copy.status, copy.provider) == ("GET", caught.value.url, 401, "render")
