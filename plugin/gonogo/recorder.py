@@ -244,7 +244,7 @@ class GonogoSession:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.is_worker:
             return
-        why = self.interrupted or session.shouldfail or session.shouldstop
+        why = session.shouldfail or session.shouldstop or self.interrupted
         if not why and exitstatus == pytest.ExitCode.INTERRUPTED:
             why = "interrupted"
         problems = list(dict.fromkeys(self.problems))
