@@ -115,7 +115,7 @@ def _bring_up(state: StateDir, t0: float) -> dict:
         daemon = subprocess.Popen(
             [sys.executable, "-m", DAEMON_MODULE, "--state-dir", str(state.root)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            cwd=str(services.REPO_ROOT), env={**_clean_env(), "PYTHONPATH": os.pathsep.join([str(services.REPO_ROOT), *_extra_path()])})
+            cwd=str(services.REPO_ROOT), env={**_clean_env(), "PYTHONPATH": str(services.REPO_ROOT)})
     record_pid(state, "controlplane", daemon.pid)
     _wait_ready(state, deadline, daemon)
     for name in ("render", "vercel", "supabase", "pinecone"):
@@ -125,10 +125,6 @@ def _bring_up(state: StateDir, t0: float) -> dict:
     status = status_of(config, state)
     write_private(state.status, json.dumps(status, indent=2))
     return status
-
-
-def _extra_path() -> list[str]:
-    return []
 
 
 def _clean_env() -> dict[str, str]:

@@ -1,0 +1,114 @@
+"""Test helpers for the control plane: one sandbox per test module, started and stopped via the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import httpx
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CLI_TIMEOUT_S = 90
+
+
+def run_cli(state_dir: Path, *args: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess:
+    """`python -m sandbox ARGS --state-dir STATE` from the repo root, output captured as text."""
+    return subprocess.run([sys.executable, "-m", "sandbox", *args, "--state-dir", str(state_dir)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@dataclass
+class Stack:
+    """A running sandbox: its status object and clients with the sandbox's own tokens."""
+
+    state_dir: Path
+    status: dict
+
+    def cli(self, *args: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess:
+        return run_cli(self.state_dir, *args, timeout=timeout)
+
+    def fault(self, name: str) -> None:
+        res = self.cli("fault", name)
+        assert res.returncode == 0, f"fault {name}: {res.stderr or res.stdout}"
+
+    def clear(self) -> None:
+        res = self.cli("fault", "--clear")
+        assert res.returncode == 0, f"fault --clear: {res.stderr or res.stdout}"
+
+    def render(self) -> httpx.Client:
+        return httpx.Client(base_url=self.status["render_api_url"], timeout=10,
+                            headers={"Authorization": f"Bearer {self.status['secrets']['RENDER_API_KEY']}"})
+
+    def vercel(self) -> httpx.Client:
+        return httpx.Client(base_url=self.status["vercel_api_url"], timeout=10,
+                            headers={"Authorization": f"Bearer {self.status['secrets']['VERCEL_TOKEN']}"},
+                            params={"teamId": self.status["vercel_team_id"]})
+
+    def supabase(self) -> httpx.Client:
+        return httpx.Client(base_url=self.status["supabase_api_url"], timeout=10, headers={
+            "Authorization": f"Bearer {self.status['secrets']['SUPABASE_ACCESS_TOKEN']}"})
+
+    def pinecone(self) -> httpx.Client:
+        return httpx.Client(base_url=self.status["pinecone_api_url"], timeout=10, headers={
+            "Api-Key": self.status["secrets"]["PINECONE_API_KEY"], "X-Pinecone-Api-Version": "2025-10"})
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(base_url=self.status["api_url"], timeout=10)
+
+    def owner_token(self) -> str:
+        with self.api() as api:
+            res = api.post("/auth/login", json={"email": self.status["owner_email"],
+                                                "password": self.status["owner_password"]})
+        assert res.status_code == 200, res.text
+        return res.json()["access_token"]
+
+
+def start(state_dir: Path) -> Stack:
+    res = run_cli(state_dir, "up")
+    if res.returncode != 0:
+        run_cli(state_dir, "down")
+        pytest.fail(f"sandbox up failed: {res.stderr or res.stdout}")
+    return Stack(state_dir, json.loads((state_dir / "status.json").read_text()))
+
+
+def module_stack() -> Callable:
+    """A module-scoped `stack` fixture: `up` into a tmp state dir, `down` in its finalizer even on failure."""
+    @pytest.fixture(scope="module")
+    def stack(tmp_path_factory: pytest.TempPathFactory):
+        state_dir = tmp_path_factory.mktemp("sandbox")
+        try:
+            yield start(state_dir)
+        finally:
+            run_cli(state_dir, "down")
+    return stack
+
+
+def wait_until(check: Callable[[], object], timeout: float = 15.0, every: float = 0.1, what: str = "condition"):
+    """Poll check() until it returns something truthy; fail naming `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not reached in {timeout:.0f} s (last: {got!r})")
+        time.sleep(every)
+
+
+def newest_deploy(render: httpx.Client, service_id: str) -> dict:
+    return render.get(f"/services/{service_id}/deploys", params={"limit": 1}).json()[0]["deploy"]
+
+
+def wait_deploy(render: httpx.Client, service_id: str, deploy_id: str, timeout: float = 30.0) -> dict:
+    """Poll a Render deploy until it leaves the in-progress statuses; return it."""
+    def settled():
+        dep = render.get(f"/services/{service_id}/deploys/{deploy_id}").json()
+        return dep if dep["status"] not in ("created", "queued", "build_in_progress", "update_in_progress",
+                                            "pre_deploy_in_progress") else None
+    return wait_until(settled, timeout, what=f"deploy {deploy_id} settled")
