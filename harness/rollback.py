@@ -115,8 +115,7 @@ def _vercel_rollback(target: Target, judged: dict | None) -> str:
             return f"nothing done: production is now {current}, not the judged {judged['production']}"
         if judged and judged["newest"] != current:
             return f"nothing to roll back: the newest deployment {judged['newest']} never took the production alias"
-        candidates = vercel.list_deployments(target.vercel_project_id, target="production", state="READY", limit=10)
-        previous = next((d for d in candidates if d.id != current), None)
+        previous = vercel.previous_production_deployment(target.vercel_project_id)
         if previous is None:
             raise RuntimeError("no earlier READY production deployment to roll back to")
         vercel.rollback(target.vercel_project_id, previous.id, description="pytest-gonogo NO-GO rollback")
@@ -148,6 +147,6 @@ def _flags_off(target: Target) -> str:
                 raise RuntimeError(f"{role}: flags {wrong or 'set'} but redeploy {live.id} is {live.status}")
             done.append(role)
         crons = [s for s in render.list_services(type="cron_job") if "feedback" in s.name.lower()]
-        paused = [render.suspend_service(s.id) or s.name for s in crons] if hasattr(render, "suspend_service") else []
+        paused = [render.suspend_service(s.id) or s.name for s in crons]
     scheduler = f"scheduler paused: {', '.join(paused)}" if paused else "no scheduler cron job found to pause"
     return f"flags off and redeployed on {', '.join(done)}; {scheduler}"

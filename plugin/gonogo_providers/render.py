@@ -184,6 +184,13 @@ class RenderClient(ProviderClient):
         response = self._request("GET", f"/services/{service_id}")
         return self._service(response, self._json(response))
 
+    def suspend_service(self, service_id: str) -> None:
+        """`POST /services/{id}/suspend` (202): how the rollback pauses the scheduler cron job.
+
+        Retried like a GET: suspending a suspended service changes nothing.
+        """
+        self._request("POST", f"/services/{service_id}/suspend", ok=(200, 202, 204), idempotent=True)
+
     # -- deploys ---------------------------------------------------------------------------------
     def list_deploys(
         self,

@@ -146,6 +146,12 @@ def test_trigger_deploy_sends_the_commit(render, fake):
     assert b'"commitId":"abc123"' in fake.requests[0].read()
 
 
+def test_suspend_service_pauses_a_cron_job(render, fake):
+    fake.on("POST", f"/v1/services/{SRV}/suspend", httpx.Response(202))
+    assert render.suspend_service(SRV) is None
+    assert fake.requests[0].method == "POST" and fake.requests[0].url.path == f"/v1/services/{SRV}/suspend"
+
+
 def test_services_by_name_and_type(render, fake):
     fake.on("GET", "/v1/services", json_response([{"service": service(), "cursor": "c1"}]))
     fake.on("GET", f"/v1/services/{SRV}", json_response(service()))
