@@ -34,15 +34,10 @@ def pytest_configure(config: pytest.Config) -> None:
     for stage in STAGES:
         config.addinivalue_line("markers", f"{stage}: gonogo stage: {_STAGE_HELP[stage]}")
     config.addinivalue_line("markers", "criterion(ID): gonogo: the runbook.toml criterion this test proves")
-    settings = resolve(config)
-    config.stash[settings_key] = settings
-    if settings.runbook_path is None:
+    runbook = get_runbook(config)
+    if runbook is None:
         return  # No runbook: inert, so installing gonogo never changes someone else's suite.
-    try:
-        runbook = load_runbook(settings.runbook_path)
-    except RunbookError as exc:
-        raise pytest.UsageError(f"gonogo: {exc}") from None
-    config.stash[runbook_key] = runbook
+    settings = config.stash[settings_key]
     recorder = GonogoSession(config, settings, runbook)
     config.stash[recorder_key] = recorder
     config.pluginmanager.register(recorder, "gonogo-session")
@@ -72,7 +67,18 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def get_runbook(config: pytest.Config) -> Runbook | None:
-    """The parsed runbook.toml of this session, or None when gonogo is inactive (no runbook)."""
+    """The parsed runbook.toml of this session, or None when gonogo is inactive (no runbook).
+
+    Loaded (and validated) on first use, so a conftest's own pytest_configure may already call it.
+    """
+    if settings_key not in config.stash:
+        settings = resolve(config)
+        config.stash[settings_key] = settings
+        if settings.runbook_path is not None:
+            try:
+                config.stash[runbook_key] = load_runbook(settings.runbook_path)
+            except RunbookError as exc:
+                raise pytest.UsageError(f"gonogo: {exc}") from None
     return config.stash.get(runbook_key, None)
 
 
