@@ -80,6 +80,18 @@ class AppStack:
             services.stop_pid(proc.pid)
             proc.wait(timeout=5)
 
+    def add_frontend(self, name: str, port: int | None = None, *, build: str = "",
+                     extra_env: dict[str, str] | None = None) -> str:
+        """Start one more frontend process (its own origin) on this stack's API; return its URL."""
+        port = port or services.free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = {"HOST": "127.0.0.1", "PORT": str(port), "SANDBOX_BUILD": build,
+               "NEXT_PUBLIC_BACKEND_URL": self.api_url, "NEXT_PUBLIC_SUPABASE_URL": "http://127.0.0.1:9",
+               "NEXT_PUBLIC_SUPABASE_ANON_KEY": "anon", "NEXT_PUBLIC_FRONTEND_URL": url, **(extra_env or {})}
+        self.procs[name] = services.start_app_process("sandbox.app.frontend", env, self.log_dir / f"{name}.log")
+        services.wait_for_http(url + "/login", timeout=15)
+        return url
+
     def stop(self) -> None:
         for name in list(self.procs):
             self.stop_process(name)
@@ -108,13 +120,7 @@ def launch_stack(database_url: str, redis_url: str, base_dir: Path, *, build: st
         if worker:
             stack.procs["worker"] = services.start_app_process("sandbox.app.worker", env, log_dir / "worker.log")
         if frontend:
-            fenv = {"HOST": "127.0.0.1", "PORT": str(front_port), "SANDBOX_BUILD": frontend_build,
-                    "NEXT_PUBLIC_BACKEND_URL": stack.api_url, "NEXT_PUBLIC_SUPABASE_URL": "http://127.0.0.1:9",
-                    "NEXT_PUBLIC_SUPABASE_ANON_KEY": "anon", "NEXT_PUBLIC_FRONTEND_URL": front_url,
-                    **(frontend_env or {})}
-            stack.procs["frontend"] = services.start_app_process("sandbox.app.frontend", fenv,
-                                                                 log_dir / "frontend.log")
-            services.wait_for_http(front_url + "/login", timeout=15)
+            stack.add_frontend("frontend", front_port, build=frontend_build, extra_env=frontend_env)
         services.wait_for_http(stack.api_url + "/health", timeout=15)
     except BaseException:
         stack.stop()

@@ -1,0 +1,1 @@
+"""The demo twin backend: pure logic behind its routers (the sandbox API runs the real thing)."""

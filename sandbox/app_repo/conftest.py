@@ -1,0 +1,8 @@
+"""Make the demo app's `backend` package importable from the checkout root."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
