@@ -112,3 +112,23 @@ def wait_deploy(render: httpx.Client, service_id: str, deploy_id: str, timeout: 
         return dep if dep["status"] not in ("created", "queued", "build_in_progress", "update_in_progress",
                                             "pre_deploy_in_progress") else None
     return wait_until(settled, timeout, what=f"deploy {deploy_id} settled")
+
+
+def commit_with(stack: Stack, flag: str) -> str:
+    """The sha of the registered commit whose build carries flag (the control plane's commit registry)."""
+    config = json.loads((stack.state_dir / "config.json").read_text())
+    return next(c["sha"] for c in config["commits"] if flag in c["build"])
+
+
+def wait_vercel(vercel: httpx.Client, uid: str, timeout: float = 30.0) -> dict:
+    """Poll a Vercel deployment until READY / ERROR / CANCELED; return it."""
+    def settled():
+        dep = vercel.get(f"/v13/deployments/{uid}").json()
+        return dep if dep["readyState"] in ("READY", "ERROR", "CANCELED") else None
+    return wait_until(settled, timeout, what=f"deployment {uid} settled")
+
+
+def served_build(stack: Stack) -> str:
+    """The app build the frontend origin serves right now (from the page the browser gets)."""
+    page = httpx.get(stack.status["frontend_url"] + "/dashboard/training", timeout=5).text
+    return json.loads(page.split("window.APP_CONFIG = ", 1)[1].split(";</script>", 1)[0])["build"]
