@@ -44,10 +44,15 @@ def selected_stages(markexpr: str) -> tuple[str, ...]:
     return tuple(s for s in STAGES if expression.evaluate(lambda name, /, **kw: name == s))
 
 
-def _message(report: pytest.TestReport, category: str) -> str:
-    if category == "xfailed":
+def _message(report: pytest.TestReport) -> str:
+    """One line saying why a test did not pass: the assertion message, the skip or xfail reason."""
+    info = getattr(report, "gonogo", None)
+    if info and "message" in info:
+        return str(info["message"])
+    xfail = hasattr(report, "wasxfail")
+    if xfail and report.skipped:
         text = f"xfailed: {getattr(report, 'wasxfail', '')}".rstrip(": ")
-    elif category == "xpassed":
+    elif xfail and report.passed:
         text = f"xpassed (expected to fail): {getattr(report, 'wasxfail', '')}".rstrip(": ")
     elif report.skipped and isinstance(report.longrepr, tuple):
         text = str(report.longrepr[2])
@@ -164,6 +169,9 @@ class GonogoSession:
             # The controller has no items; a crashed worker's test is attributed through this map.
             rep.gonogo_map = dict(self.nodemap)
             self._map_sent = True
+        if rep.longrepr is not None or hasattr(rep, "wasxfail"):
+            # Taken before the long report is flattened by redaction, and redacted itself.
+            info["message"] = redact_text(_message(rep), secrets_of(self.config))
         if rep.longrepr is not None:
             self._redact_report(rep)
         return rep
@@ -191,7 +199,7 @@ class GonogoSession:
             if status in (Status.FAILED, Status.ERROR):
                 self.unmapped_failures += 1
                 if report.when not in _PHASES:
-                    self.problems.append(f"worker crashed: {report.nodeid}: {_message(report, category)}")
+                    self.problems.append(f"worker crashed: {report.nodeid}: {_message(report)}")
             return
         if status in (Status.FAILED, Status.ERROR) and self.runbook.criteria[cid].abort:
             self._abort(f"abort criterion {cid} {status.value} in {report.nodeid}")
@@ -201,7 +209,7 @@ class GonogoSession:
             self.tests.pop(report.nodeid, None)
             return
         state = self.tests.setdefault(report.nodeid, _TestState(cid))
-        message = _message(report, category) if status is not Status.PASSED else ""
+        message = _message(report) if status is not Status.PASSED else ""
         state.add(report.when, status, message, report.duration)
         if info and info.get("evidence"):
             state.evidence = info["evidence"]
