@@ -29,7 +29,7 @@ def stack(twin_db, redis_server, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def chromium_browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -39,8 +39,8 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context()
+def ui_page(chromium_browser):
+    context = chromium_browser.new_context()
     page = context.new_page()
     page.set_default_timeout(8000)
     page.errors = []
@@ -58,7 +58,8 @@ def login(page, base: str, stack) -> None:
     page.wait_for_selector("li.twin")
 
 
-def test_healthy_build_login_dashboard_training_simulator_answers(stack, page):
+def test_healthy_build_login_dashboard_training_simulator_answers(stack, ui_page):
+    page = ui_page
     login(page, stack.urls["healthy"], stack)
     page.click("#training-tab-link")
     page.fill("#simulator-input", "Roadmap advice?")
@@ -68,7 +69,8 @@ def test_healthy_build_login_dashboard_training_simulator_answers(stack, page):
     assert page.errors == []
 
 
-def test_owner_flow_broken_build_never_renders_the_simulator(stack, page):
+def test_owner_flow_broken_build_never_renders_the_simulator(stack, ui_page):
+    page = ui_page
     login(page, stack.urls["broken"], stack)  # login and dashboard still work
     page.click("#training-tab-link")
     page.wait_for_selector("li.training-event")  # the tab itself loads its notes
@@ -77,7 +79,8 @@ def test_owner_flow_broken_build_never_renders_the_simulator(stack, page):
     assert any("TypeError" in e or "undefined" in e for e in page.errors), page.errors
 
 
-def test_share_page_chats_from_the_browser(stack, page):
+def test_share_page_chats_from_the_browser(stack, ui_page):
+    page = ui_page
     page.goto(f"{stack.urls['healthy']}/share/{stack.seeded['share_token']}")
     page.fill("#share-input", "How do you launch?")
     page.click("#share-send")
@@ -86,7 +89,8 @@ def test_share_page_chats_from_the_browser(stack, page):
     assert "flag" in answer and "October" not in answer
 
 
-def test_dashboard_without_session_goes_to_login_unless_e2e_bypass(stack, page):
+def test_dashboard_without_session_goes_to_login_unless_e2e_bypass(stack, ui_page):
+    page = ui_page
     page.goto(stack.urls["healthy"] + "/dashboard")
     page.wait_for_url("**/login")
     page.goto(stack.urls["bypass"] + "/dashboard")
@@ -95,7 +99,8 @@ def test_dashboard_without_session_goes_to_login_unless_e2e_bypass(stack, page):
     assert page.text_content("#who") == "e2e-bypass"
 
 
-def test_browser_login_from_a_foreign_origin_is_blocked_by_cors(stack, page):
+def test_browser_login_from_a_foreign_origin_is_blocked_by_cors(stack, ui_page):
+    page = ui_page
     # The API itself accepts the credentials; only the browser's CORS check stops this origin.
     assert httpx.post(stack.api_url + "/auth/login", timeout=10, json={
         "email": stack.owner_email, "password": stack.owner_password}).status_code == 200
