@@ -219,7 +219,7 @@ def cmd_fault(state: StateDir, name: str | None, clear: bool) -> int:
             fault_mod.save_active(state, {"active": [], "saved": {}})
             _say("faults cleared: " + ("; ".join(done) if done else "already at the baseline"))
         else:
-            fault_mod.apply(op, name, data["saved"])
+            fault_mod.apply(op, name, data["saved"], data["active"])
             data["active"] = [*[a for a in data["active"] if a != name], name]
             fault_mod.save_active(state, data)
             _say(f"fault {name} injected: {fault_mod.FAULTS[name].effect}")

@@ -94,6 +94,15 @@ class Operator:
     def newest_deploy(self, role: str) -> dict:
         return self._ok(self.render.get(f"/services/{self.service(role)}/deploys", params={"limit": 1})).json()[0]["deploy"]
 
+    def live_sha(self, role: str) -> str:
+        rows = self._ok(self.render.get(f"/services/{self.service(role)}/deploys",
+                                        params={"status": "live", "limit": 1})).json()
+        return rows[0]["deploy"]["commit"]["id"] if rows else self.c.head_sha
+
+    def production_sha(self) -> str:
+        production = self.vercel_project().get("targets", {}).get("production") or {}
+        return production.get("meta", {}).get("githubCommitSha") or self.c.head_sha
+
     def deploy(self, role: str, sha: str | None = None) -> str:
         """POST a deploy and wait until it settles; return its final status."""
         body = {"clearCache": "do_not_clear", **({"commitId": sha} if sha else {})}
@@ -153,17 +162,39 @@ def _expect(what: str, got: str, want: str) -> None:
 
 
 MIGRATION = "add_feedback_learning_job_type"
+# Faults that arrive as a deploy of a commit with a build flag: fault -> (service, flag).
+BUILD_FAULTS = {
+    "bad-deploy-health": ("api", "bad-health"),
+    "share-writes-training": ("api", "share-writes-training"),
+    "persona-regression-drop": ("api", "persona-regression-drop"),
+    "p0-in-logs": ("api", "p0-in-logs"),
+    "worker-stalled": ("worker", "worker-stalled"),
+    "owner-flow-broken": ("frontend", "owner-flow-broken"),
+}
 
 
-def apply(op: Operator, name: str, saved: dict) -> None:
+def _commit_for(op: Operator, name: str, active: list[str]) -> str:
+    """The fault's commit; when other build faults of that service are active, a new commit carrying all
+    of their flags (a release with several bugs), so several faults stay active at once."""
+    service = BUILD_FAULTS[name][0] if name in BUILD_FAULTS else "frontend"
+    others = [BUILD_FAULTS[a][1] for a in active if a != name and a in BUILD_FAULTS and BUILD_FAULTS[a][0] == service]
+    if not others:
+        return op.c.fault_sha(name)
+    build = sorted({*others, *op.c.commit(op.c.fault_sha(name)).build})
+    res = op._ok(httpx.post(op.c.url("render") + "/_sandbox/commits", timeout=HTTP_TIMEOUT_S,
+                            json={"message": f"release with {', '.join(build)}", "build": build}))
+    return res.json()["sha"]
+
+
+def apply(op: Operator, name: str, saved: dict, active: list[str] = ()) -> None:
     """Inject one fault; `saved` keeps what clearing it needs (the removed migration row)."""
     c = op.c
     if name == "cors-wildcard":
         op.put_env("api", "ALLOWED_ORIGINS", "*")
-        _expect("API deploy", op.deploy("api"), "live")
+        _expect("API deploy", op.deploy("api", op.live_sha("api")), "live")
     elif name == "worker-redis-missing":
         op.delete_env("worker", "REDIS_URL")
-        _expect("worker deploy", op.deploy("worker"), "live")
+        _expect("worker deploy", op.deploy("worker", op.live_sha("worker")), "live")
     elif name == "node-version-mismatch":
         op.node_version("18.x")
     elif name == "migration-missing":
@@ -176,20 +207,20 @@ def apply(op: Operator, name: str, saved: dict) -> None:
         op.sql("alter table feedback_events disable row level security")
     elif name == "dev-mode-on":
         op.put_env("api", "DEV_MODE", "true")
-        _expect("API deploy", op.deploy("api"), "live")
+        _expect("API deploy", op.deploy("api", op.live_sha("api")), "live")
     elif name == "e2e-bypass-enabled":
         op.add_vercel_env(BYPASS, "1")
-        _expect("Vercel deployment", op.vercel_deploy(c.head_sha), "READY")
+        _expect("Vercel deployment", op.vercel_deploy(op.production_sha()), "READY")
     elif name == "pinecone-not-ready":
         op.pinecone_status(False, "ScalingUp")
     elif name == "deploy-build-failed":
         _expect("API deploy", op.deploy("api", c.fault_sha(name)), "build_failed")
     elif name in ("bad-deploy-health", "share-writes-training", "persona-regression-drop", "p0-in-logs"):
-        _expect("API deploy", op.deploy("api", c.fault_sha(name)), "live")
+        _expect("API deploy", op.deploy("api", _commit_for(op, name, list(active))), "live")
     elif name == "worker-stalled":
-        _expect("worker deploy", op.deploy("worker", c.fault_sha(name)), "live")
+        _expect("worker deploy", op.deploy("worker", _commit_for(op, name, list(active))), "live")
     elif name in ("owner-flow-broken", "vercel-unaliased"):
-        _expect("Vercel deployment", op.vercel_deploy(c.fault_sha(name)), "READY")
+        _expect("Vercel deployment", op.vercel_deploy(_commit_for(op, name, list(active))), "READY")
     else:
         raise FaultError(f"unknown fault {name!r}")
 

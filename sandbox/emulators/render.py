@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import asdict
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.config import Commit, commit_sha
 from sandbox.emulators.common import bearer_auth, build_app, json_body, render_error
 from sandbox.emulators.render_obs import Observability
-from sandbox.render_model import SUCCESS, RenderModel, Service
+from sandbox.render_model import SUCCESS, RenderModel, Service, rfc3339
 
 MAX_LIMIT = 100
 
@@ -137,6 +141,16 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
             return Response(status_code=204)
         return JSONResponse({"key": key, "value": service.env[key]})
 
+    async def push_commit(request: Request) -> Response:
+        """Internal (token-free): a commit lands on main with the given build flags, as a git push would."""
+        body = json_body(await request.body())
+        if not isinstance(body, dict) or not isinstance(body.get("build"), list):
+            return JSONResponse({"error": 'body must be {"message": str, "build": [flags]}'}, status_code=400)
+        commit = Commit(commit_sha(), str(body.get("message", "sandbox commit")),
+                        tuple(str(f) for f in body["build"]), rfc3339(time.time()))
+        model.config.commits.append(asdict(commit) | {"build": list(commit.build)})
+        return JSONResponse({"sha": commit.sha}, status_code=201)
+
     routes = [
         Route("/v1/owners", list_owners),
         Route("/v1/services", list_services),
@@ -148,4 +162,5 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
         Route("/v1/services/{service_id}/env-vars/{key}", env_var, methods=["GET", "PUT", "DELETE"]),
         *obs.routes(),
     ]
-    return build_app(routes, auth=bearer_auth(token, render_error), error=render_error)
+    internal = [Route("/_sandbox/commits", push_commit, methods=["POST"])]
+    return build_app(routes, auth=bearer_auth(token, render_error), error=render_error, extra_internal=internal)
