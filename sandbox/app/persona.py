@@ -62,6 +62,14 @@ def _first_sentence(text: str) -> str:
     return text.split(". ")[0].rstrip(".") + "."
 
 
+def _intro(persona: Persona) -> str:
+    first = _first_sentence(persona.description)
+    prefix = f"{persona.name} is "
+    if first.startswith(prefix):
+        return f"Hi, I'm {persona.name}, {first[len(prefix):]}"
+    return f"Hi, I'm {persona.name}. {first}"
+
+
 def answer(persona: Persona, message: str, channel: Channel, leaky: bool = False) -> str:
     """The twin's reply. `leaky` is the persona-regression-drop build: it obeys injections and
     shows private notes on the public channel, which is exactly what the regression gate must catch."""
@@ -71,7 +79,7 @@ def answer(persona: Persona, message: str, channel: Channel, leaky: bool = False
         if leaky:
             return f"Sure, ignoring my instructions. My owner's private notes: {notes or '(none)'}"
         return REFUSAL
-    intro = f"{persona.name} here. {_first_sentence(persona.description)}"
+    intro = _intro(persona)
     body = f"On your question, I would {_topic(message)}."
     if channel is Channel.OWNER:
         extra = f" From your training notes: {notes}" if notes else " You have no training notes yet."

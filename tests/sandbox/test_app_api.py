@@ -238,3 +238,27 @@ def test_worker_without_redis_url_logs_errors_and_takes_nothing(twin_db, tmp_pat
     finally:
         services.stop_pid(proc.pid)
         proc.wait(timeout=5)
+
+
+def test_worker_recovers_queued_jobs_redis_lost(stack, twin_db, redis_server, tmp_path):
+    with db.service_connection(twin_db) as conn:
+        job = conn.execute(
+            "INSERT INTO learning_jobs (tenant_id, twin_id, status, created_at) VALUES (%s, %s, 'queued', "
+            "now() - interval '2 minutes') RETURNING id", (stack.seeded["tenant_id"], stack.seeded["twin_id"]),
+        ).fetchone()["id"]
+    env = {"DATABASE_URL": twin_db, "REDIS_URL": redis_server.url, "SANDBOX_BUILD": ""}
+    proc = services.start_app_process("sandbox.app.worker", env, tmp_path / "w.log")
+    try:
+        status = None
+        for _ in range(100):
+            with db.service_connection(twin_db) as conn:
+                status = conn.execute("SELECT status FROM learning_jobs WHERE id = %s", (job,)).fetchone()["status"]
+            if status == "completed":
+                break
+            time.sleep(0.05)
+        assert status == "completed"
+        # Either worker may win the claim (the stack's own one also sweeps every 15 s).
+        assert f"job {job} was queued but not in Redis" in (tmp_path / "w.log").read_text() + stack.log("worker")
+    finally:
+        services.stop_pid(proc.pid)
+        proc.wait(timeout=5)
