@@ -12,10 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from sandbox import faults as fault_mod
+from sandbox import catalog
 from sandbox.config import SandboxConfig, new_config, write_private
-from sandbox.controlplane import READY_FILE
-from sandbox.state import StateDir, clean, read_pids, read_status, record_pid, stop_all
+from sandbox.state import (READY_FILE, StateDir, active_faults, clean, read_pids, read_status, record_pid,
+                           stop_all)
 
 DEFAULT_STATE_DIR = ".sandbox"
 UP_TIMEOUT_S = 14.0
@@ -185,7 +185,7 @@ def cmd_status(state: StateDir, as_json: bool) -> int:
         return EXIT_FAIL
     status["pids"] = read_pids(state)
     status["up"] = "controlplane" in status["pids"]
-    status["faults"] = fault_mod.load_active(state)["active"]
+    status["faults"] = active_faults(state)
     if as_json:
         print(json.dumps(status, indent=2))
         return EXIT_OK
@@ -197,7 +197,7 @@ def cmd_status(state: StateDir, as_json: bool) -> int:
 
 
 def cmd_faults() -> int:
-    for f in fault_mod.FAULTS.values():
+    for f in catalog.FAULTS.values():
         _say(f"{f.name:24} {f.arrives}  ->  {f.effect}")
     return EXIT_OK
 
@@ -206,10 +206,12 @@ def cmd_fault(state: StateDir, name: str | None, clear: bool) -> int:
     if not state.config.exists() or "controlplane" not in read_pids(state):
         _err(f"sandbox is not up in {state.root}; start it with: python -m sandbox up")
         return EXIT_FAIL
-    if not clear and name not in fault_mod.FAULTS:
-        _err(f"fault {name!r} is unknown; choose one of: {', '.join(fault_mod.FAULTS)} "
+    if not clear and name not in catalog.FAULTS:
+        _err(f"fault {name!r} is unknown; choose one of: {', '.join(catalog.FAULTS)} "
              "(or --clear); `python -m sandbox faults` lists them")
         return EXIT_USAGE
+    from sandbox import faults as fault_mod  # httpx + psycopg: only when a fault is injected
+
     config = SandboxConfig.load(state.config)
     data = fault_mod.load_active(state)
     op = fault_mod.Operator(config)
@@ -222,7 +224,7 @@ def cmd_fault(state: StateDir, name: str | None, clear: bool) -> int:
             fault_mod.apply(op, name, data["saved"], data["active"])
             data["active"] = [*[a for a in data["active"] if a != name], name]
             fault_mod.save_active(state, data)
-            _say(f"fault {name} injected: {fault_mod.FAULTS[name].effect}")
+            _say(f"fault {name} injected: {catalog.FAULTS[name].effect}")
     except (fault_mod.FaultError, OSError, Exception) as exc:  # one line, no traceback
         _err(f"fault {'--clear' if clear else name} failed: {str(exc).splitlines()[0] if str(exc) else exc!r}")
         return EXIT_FAIL
@@ -235,7 +237,7 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--state-dir", dest="state_dir", default=argparse.SUPPRESS,
                         help=f"where all sandbox state lives (default {DEFAULT_STATE_DIR}/ in the cwd)")
-    faults_help = "faults: " + ", ".join(fault_mod.FAULTS)
+    faults_help = "faults: " + ", ".join(catalog.FAULTS)
     parser = argparse.ArgumentParser(prog="python -m sandbox", parents=[common], epilog=faults_help,
                                      description="A local, real rehearsal of the production deployment.")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -20,12 +20,11 @@ from sandbox.emulators.render_obs import Observability
 from sandbox.emulators.supabase import create_supabase_app
 from sandbox.emulators.vercel import create_vercel_app
 from sandbox.render_model import RenderModel
-from sandbox.state import StateDir
+from sandbox.state import READY_FILE, StateDir
 from sandbox.supervisor import Supervisor
 from sandbox.vercel_model import VercelModel
 
 SAMPLE_EVERY_S = 2.0
-READY_FILE = "controlplane.json"
 
 
 class _Server(uvicorn.Server):

@@ -4,50 +4,23 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import httpx
 import psycopg
 
+from sandbox.catalog import BYPASS, FAULTS  # noqa: F401 - re-exported for the CLI
 from sandbox.config import NODE_VERSION, SandboxConfig, write_private
 from sandbox.render_model import IN_PROGRESS
 from sandbox.state import StateDir
 
 SETTLE_TIMEOUT_S = 30.0
 HTTP_TIMEOUT_S = 10.0
-BYPASS = "NEXT_PUBLIC_E2E_BYPASS_AUTH"
 
 
 class FaultError(RuntimeError):
     """A fault could not be applied or cleared; the message says which call failed."""
-
-
-@dataclass(frozen=True)
-class Fault:
-    name: str
-    arrives: str
-    effect: str
-
-
-FAULTS = {f.name: f for f in (
-    Fault("cors-wildcard", "Render API: PUT env ALLOWED_ORIGINS=* + deploy", "any origin gets CORS headers"),
-    Fault("worker-redis-missing", "Render worker: DELETE env REDIS_URL + deploy", "worker logs errors, processes nothing"),
-    Fault("node-version-mismatch", 'Vercel: PATCH project {"nodeVersion": "18.x"}', "project runtime != engines 20.x"),
-    Fault("migration-missing", "SQL: add_feedback_learning_job_type row removed", "Supabase migrations lack it"),
-    Fault("rls-disabled", "SQL: ALTER TABLE feedback_events DISABLE ROW LEVEL SECURITY", "relrowsecurity false"),
-    Fault("dev-mode-on", "Render API: PUT env DEV_MODE=true + deploy", "API accepts unauthenticated calls"),
-    Fault("e2e-bypass-enabled", f"Vercel: POST env {BYPASS}=1 + production deployment", "dashboard skips login"),
-    Fault("pinecone-not-ready", "Pinecone: index status ScalingUp", "describe shows not ready"),
-    Fault("deploy-build-failed", "Render API: deploy of a commit whose build fails", "newest deploy build_failed"),
-    Fault("bad-deploy-health", "Render API: deploy of a bad-health build", "deploy live, /health 503"),
-    Fault("vercel-unaliased", "Vercel: production deployment READY without the alias", "alias stays on the old one"),
-    Fault("share-writes-training", "Render API: deploy of a share-writes-training build", "share chat writes training"),
-    Fault("worker-stalled", "Render worker: deploy of a worker-stalled build", "jobs stuck in processing"),
-    Fault("persona-regression-drop", "Render API: deploy of a persona-regression-drop build", "pass rates drop"),
-    Fault("owner-flow-broken", "Vercel: production deployment of an owner-flow-broken build", "simulator never renders"),
-    Fault("p0-in-logs", "Render API: deploy of a p0-in-logs build", "critical lines in app logs"),
-)}
 
 
 class Operator:
@@ -226,8 +199,9 @@ def apply(op: Operator, name: str, saved: dict, active: list[str] = ()) -> None:
 
 
 def clear(op: Operator, saved: dict) -> list[str]:
-    """Back to the healthy baseline through the same APIs; return what was done."""
+    """Back to the healthy baseline through the same APIs (redeploys run in parallel); return what was done."""
     c, done = op.c, []
+    redeploys: list[tuple[str, Callable[[], None]]] = []
     for role in ("api", "worker"):
         baseline = c.render_env(role)
         env_changed = op.render_env(role) != baseline
@@ -235,23 +209,26 @@ def clear(op: Operator, saved: dict) -> list[str]:
             op.replace_env(role, baseline)
         newest = op.newest_deploy(role)
         if env_changed or newest["status"] != "live" or newest["commit"]["id"] != c.head_sha:
-            _expect(f"{role} deploy", op.deploy(role), "live")
-            done.append(f"render {role}: baseline redeployed")
+            redeploys.append((f"render {role}: baseline redeployed",
+                              lambda role=role: _expect(f"{role} deploy", op.deploy(role, c.head_sha), "live")))
     project = op.vercel_project()
     if project["nodeVersion"] != NODE_VERSION:
         op.node_version(NODE_VERSION)
         done.append(f"vercel: nodeVersion {NODE_VERSION}")
     baseline = c.vercel_env()
-    envs = op.vercel_envs()
-    stray = [e for e in envs if e["key"] not in baseline]
+    stray = [e for e in op.vercel_envs() if e["key"] not in baseline]
     for e in stray:
         op.delete_vercel_env(e["id"])
     production = project.get("targets", {}).get("production") or {}
     newest = next(iter(project.get("latestDeployments") or []), {})
     if stray or production.get("meta", {}).get("githubCommitSha") != c.head_sha or \
             newest.get("uid") != production.get("id"):
-        _expect("Vercel deployment", op.vercel_deploy(c.head_sha), "READY")
-        done.append("vercel: baseline production deployment")
+        redeploys.append(("vercel: baseline production deployment",
+                          lambda: _expect("Vercel deployment", op.vercel_deploy(c.head_sha), "READY")))
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        for future in [pool.submit(fn) for _, fn in redeploys]:
+            future.result()
+    done += [label for label, _ in redeploys]
     op.pinecone_status(True, "Ready")
     if saved.get("migration"):
         version, name, statements = saved["migration"]

@@ -12,7 +12,7 @@ from sandbox.config import BUILD_FAILS, Commit, SandboxConfig
 from sandbox.supervisor import Supervisor
 
 # Each phase of a deploy takes about this long, so clients really have to poll.
-STEP_S = 0.5
+STEP_S = 0.4
 SUCCESS = ("live", "deactivated")
 IN_PROGRESS = ("created", "queued", "build_in_progress", "update_in_progress", "pre_deploy_in_progress")
 

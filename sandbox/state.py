@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+READY_FILE = "controlplane.json"  # the daemon writes {"ready": true} or {"ready": false, "error": ...}
 # Stop order: the daemon first (so it restarts nothing), then the app, then the data plane.
 STOP_ORDER = ("controlplane", "api", "worker", "frontend", "redis", "postgres")
 # Entries `down` removes; logs/ stays for a post-mortem until the next `up` clears it.
@@ -152,6 +153,13 @@ def clean(state: StateDir) -> None:
             shutil.rmtree(path, ignore_errors=True)
         elif path.exists() or path.is_symlink():
             path.unlink(missing_ok=True)
+
+
+def active_faults(state: StateDir) -> list[str]:
+    try:
+        return list(json.loads(state.faults.read_text())["active"])
+    except (OSError, ValueError, KeyError):
+        return []
 
 
 def read_status(state: StateDir) -> dict | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sandbox.config import BUILD_FAILS, NODE_VERSION, SKIP_ALIAS, VERCEL_PROJECT_NAME, Commit, SandboxConfig
 from sandbox.supervisor import Supervisor
 
-STEP_S = 0.5
+STEP_S = 0.4
 NODE_VERSIONS = ("24.x", "22.x", "20.x", "18.x", "16.x", "14.x", "12.x", "10.x")
 
 
