@@ -53,9 +53,9 @@ def _not_zombie(pid: int) -> bool:
         return False
 
 
-def stop_pid(pid: int, timeout: float = 5) -> None:
-    """SIGTERM the process group led by pid, then SIGKILL it after timeout seconds."""
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 2.0)):
+def stop_pid(pid: int, timeout: float = 5, sig: int = signal.SIGTERM) -> None:
+    """Signal the process group led by pid (SIGTERM by default), then SIGKILL it after timeout seconds."""
+    for sig, wait in ((sig, timeout), (signal.SIGKILL, 2.0)):
         try:
             os.killpg(pid, sig)
         except ProcessLookupError:
@@ -138,7 +138,13 @@ class Postgres(_Service):
     scratch: Path | None = None
 
     def stop(self, timeout: float = 5) -> None:
-        super().stop(timeout)
+        # SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") waits for every client to leave.
+        stop_pid(self.pid, timeout, sig=signal.SIGINT)
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -194,8 +200,6 @@ def _pg_home(base_dir: Path) -> tuple[Path, Path | None]:
 
 def start_postgres(base_dir: Path, timeout: float = 15.0) -> Postgres:
     """initdb + start a PostgreSQL cluster on a free port, create database `twin`, wait until it answers."""
-    import psycopg  # local: only the sandbox needs it
-
     base_dir = Path(base_dir).resolve()
     base_dir.mkdir(parents=True, exist_ok=True)
     home, scratch = _pg_home(base_dir)
@@ -216,31 +220,67 @@ def start_postgres(base_dir: Path, timeout: float = 15.0) -> Postgres:
         )
     if init.returncode != 0:
         raise ServiceError(f"initdb failed (exit {init.returncode}); log {log_path}:\n{_log_tail(log_path)}")
-    port = free_port()
-    proc = _spawn(
-        [str(PG_BIN / "postgres"), "-D", str(data_dir), "-p", str(port), "-h", "127.0.0.1",
-         "-k", str(sock_dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
-         "-c", "full_page_writes=off", "-c", "max_connections=200"],
-        log_path, env=env, **creds,
-    )
-    pg = Postgres(pid=proc.pid, port=port, log_path=log_path, proc=proc, data_dir=data_dir,
-                  dsn=f"postgresql://postgres@127.0.0.1:{port}/twin", scratch=scratch)
-    admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    # Another process may grab the free port before postgres binds it: retry on a fresh port.
+    for attempt in range(_PORT_ATTEMPTS):
+        port = free_port()
+        proc = _spawn(
+            [str(PG_BIN / "postgres"), "-D", str(data_dir), "-p", str(port), "-h", "127.0.0.1",
+             "-k", str(sock_dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
+             "-c", "full_page_writes=off", "-c", "max_connections=200"],
+            log_path, env=env, **creds,
+        )
+        pg = Postgres(pid=proc.pid, port=port, log_path=log_path, proc=proc, data_dir=data_dir,
+                      dsn=f"postgresql://postgres@127.0.0.1:{port}/twin", scratch=scratch)
+        try:
+            _await_postgres(pg, timeout)
+            return pg
+        except _PortClash:
+            stop_pid(pg.pid)
+            if attempt == _PORT_ATTEMPTS - 1:
+                pg.stop()
+                raise ServiceError(f"postgres could not bind a free port in {_PORT_ATTEMPTS} tries; "
+                                   f"log {log_path}:\n{_log_tail(log_path)}") from None
+        except ServiceError:
+            pg.stop()
+            raise
+    raise AssertionError("unreachable")
+
+
+def _await_postgres(pg: Postgres, timeout: float) -> None:
+    import psycopg
+
+    admin = f"postgresql://postgres@127.0.0.1:{pg.port}/postgres"
     deadline = time.monotonic() + timeout
     while True:
-        if proc.poll() is not None:
-            pg.stop()
-            raise ServiceError(f"postgres exited with {proc.returncode}; log {log_path}:\n{_log_tail(log_path)}")
+        if pg.proc.poll() is not None:
+            if _clash_in_log(pg.log_path):
+                raise _PortClash
+            raise ServiceError(f"postgres exited with {pg.proc.returncode}; log {pg.log_path}:\n"
+                               f"{_log_tail(pg.log_path)}")
         try:
             with psycopg.connect(admin, autocommit=True, connect_timeout=2) as conn:
+                # Make sure we reached our own cluster, not another one that holds this port.
+                if conn.execute("SHOW data_directory").fetchone()[0] != str(pg.data_dir):
+                    raise _PortClash
                 conn.execute("CREATE DATABASE twin")
-            return pg
+            return
         except psycopg.OperationalError:
             if time.monotonic() > deadline:
-                pg.stop()
-                raise ServiceError(f"postgres on port {port} did not answer in {timeout:.0f} s; "
-                                   f"log {log_path}:\n{_log_tail(log_path)}") from None
+                raise ServiceError(f"postgres on port {pg.port} did not answer in {timeout:.0f} s; "
+                                   f"log {pg.log_path}:\n{_log_tail(pg.log_path)}") from None
             time.sleep(0.05)
+
+
+class _PortClash(Exception):
+    """The chosen port was taken between free_port() and the server's bind."""
+
+
+_PORT_ATTEMPTS = 3
+
+
+def _clash_in_log(log_path: Path) -> bool:
+    tail = _log_tail(log_path, 10)
+    return "Address already in use" in tail or "could not bind" in tail
 
 
 def start_redis(base_dir: Path, timeout: float = 10.0) -> Redis:
@@ -249,28 +289,33 @@ def start_redis(base_dir: Path, timeout: float = 10.0) -> Redis:
     data = base_dir / "redis"
     data.mkdir(parents=True, exist_ok=True)
     log_path = base_dir / "logs" / "redis.log"
-    port = free_port()
-    proc = _spawn(
-        [REDIS_BIN, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(data)],
-        log_path,
-    )
-    rd = Redis(pid=proc.pid, port=port, log_path=log_path, proc=proc, url=f"redis://127.0.0.1:{port}/0")
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            raise ServiceError(f"redis-server exited with {proc.returncode}; log {log_path}:\n{_log_tail(log_path)}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
-                    return rd
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            rd.stop()
-            raise ServiceError(f"redis on port {port} did not answer in {timeout:.0f} s; log {log_path}")
-        time.sleep(0.02)
+    for attempt in range(_PORT_ATTEMPTS):
+        port = free_port()
+        proc = _spawn(
+            [REDIS_BIN, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(data)],
+            log_path,
+        )
+        rd = Redis(pid=proc.pid, port=port, log_path=log_path, proc=proc, url=f"redis://127.0.0.1:{port}/0")
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                if _clash_in_log(log_path) and attempt < _PORT_ATTEMPTS - 1:
+                    break
+                raise ServiceError(f"redis-server exited with {proc.returncode}; log {log_path}:\n"
+                                   f"{_log_tail(log_path)}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return rd
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                rd.stop()
+                raise ServiceError(f"redis on port {port} did not answer in {timeout:.0f} s; log {log_path}")
+            time.sleep(0.02)
+    raise AssertionError("unreachable")
 
 
 def start_app_process(module: str, env: dict[str, str], log_path: Path) -> subprocess.Popen:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import psycopg
 import redis
 
@@ -51,3 +53,31 @@ def test_stop_pid_kills_a_process_that_ignores_sigterm(tmp_path):
     services.wait_for_port(port, timeout=10)
     services.stop_pid(proc.pid, timeout=0.5)
     assert proc.wait(timeout=5) == -9
+
+
+def _taken_then_free(monkeypatch):
+    """free_port() hands out a port someone already listens on, then honest ones."""
+    blocker = socket.create_server(("127.0.0.1", 0))
+    ports = iter([blocker.getsockname()[1]])
+    real = services.free_port
+    monkeypatch.setattr(services, "free_port", lambda: next(ports, None) or real())
+    return blocker
+
+
+def test_postgres_and_redis_retry_when_the_port_is_taken(monkeypatch, tmp_path):
+    blocker = _taken_then_free(monkeypatch)
+    try:
+        rd = services.start_redis(tmp_path / "r")
+        rd.stop()
+        assert rd.port != blocker.getsockname()[1]
+        blocker2 = _taken_then_free(monkeypatch)
+        pg = services.start_postgres(tmp_path / "p")
+        try:
+            assert pg.port != blocker2.getsockname()[1]
+            with psycopg.connect(pg.dsn, connect_timeout=5) as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+        finally:
+            pg.stop()
+            blocker2.close()
+    finally:
+        blocker.close()
