@@ -217,6 +217,8 @@ class GonogoSession:
     def _classify(self, report: pytest.TestReport) -> tuple[Status, str]:
         if report.when not in _PHASES:
             return Status.ERROR, "error"  # xdist's report for a crashed worker
+        if report.when != "call" and report.passed and not hasattr(report, "wasxfail"):
+            return Status.PASSED, ""  # a clean setup or teardown says nothing: spare the hook call
         answer = self.config.hook.pytest_report_teststatus(report=report, config=self.config)
         category = answer[0] if answer else report.outcome
         status = _BY_CATEGORY.get(category)
@@ -301,7 +303,10 @@ class GonogoSession:
     def _write_json(self) -> None:
         path: Path = self.settings.verdict_json
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.verdict_json(), indent=2) + "\n", encoding="utf-8")
+        data = self.verdict_json()
+        # Pretty for people; a large run is written compact (the C encoder), to keep gonogo's cost low.
+        indent = 2 if len(self.tests) <= 500 else None
+        path.write_text(json.dumps(data, indent=indent) + "\n", encoding="utf-8")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.verdict is None or self.rollback is None:
