@@ -42,7 +42,9 @@ def setup(logger_name: str, level: int = logging.INFO) -> logging.Logger:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    # Python warnings (e.g. PyJWT's short-key warning) would otherwise reach stderr as plain text.
+    logging.captureWarnings(True)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "py.warnings"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     return logging.getLogger(logger_name)

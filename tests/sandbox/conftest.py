@@ -81,7 +81,7 @@ class AppStack:
             proc.wait(timeout=5)
 
     def add_frontend(self, name: str, port: int | None = None, *, build: str = "",
-                     extra_env: dict[str, str] | None = None) -> str:
+                     extra_env: dict[str, str] | None = None, wait: bool = True) -> str:
         """Start one more frontend process (its own origin) on this stack's API; return its URL."""
         port = port or services.free_port()
         url = f"http://127.0.0.1:{port}"
@@ -89,7 +89,8 @@ class AppStack:
                "NEXT_PUBLIC_BACKEND_URL": self.api_url, "NEXT_PUBLIC_SUPABASE_URL": "http://127.0.0.1:9",
                "NEXT_PUBLIC_SUPABASE_ANON_KEY": "anon", "NEXT_PUBLIC_FRONTEND_URL": url, **(extra_env or {})}
         self.procs[name] = services.start_app_process("sandbox.app.frontend", env, self.log_dir / f"{name}.log")
-        services.wait_for_http(url + "/login", timeout=15)
+        if wait:
+            services.wait_for_http(url + "/login", timeout=15)
         return url
 
     def stop(self) -> None:

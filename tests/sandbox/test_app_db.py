@@ -73,3 +73,18 @@ def test_split_statements_keeps_dollar_bodies_whole():
     sql = "-- c\nCREATE TABLE a (x int);\n\nDO $$\nBEGIN\n  PERFORM 1;\nEND\n$$;\nSELECT 1;\n"
     assert db.split_statements(sql) == ["CREATE TABLE a (x int)", "DO $$\nBEGIN\n  PERFORM 1;\nEND\n$$",
                                         "SELECT 1"]
+
+
+def test_disabling_rls_really_leaks_rows_to_the_app_role(twin_db):
+    db.seed(twin_db, f"d-{uuid.uuid4().hex[:8]}@example.test", "pw-d")
+    lone = db.seed(twin_db, f"e-{uuid.uuid4().hex[:8]}@example.test", "pw-e")
+    # DDL is transactional in Postgres: the rollback restores RLS for every other test.
+    with psycopg.connect(twin_db, connect_timeout=5) as conn:
+        conn.execute("ALTER TABLE twins DISABLE ROW LEVEL SECURITY")
+        conn.execute(f"SET ROLE {db.APP_ROLE}")
+        conn.execute("SELECT set_config('app.tenant_id', %s, false)", (lone["tenant_id"],))
+        visible = conn.execute("SELECT count(*) FROM twins").fetchone()[0]
+        conn.rollback()
+    with db.tenant_connection(twin_db, lone["tenant_id"]) as conn:
+        assert conn.execute("SELECT count(*) AS n FROM twins").fetchone()["n"] == 1
+    assert visible >= 2

@@ -20,10 +20,12 @@ def stack(twin_db, redis_server, tmp_path_factory):
     running = launch_stack(twin_db, redis_server.url, tmp_path_factory.mktemp("front"), worker=False,
                            ALLOWED_ORIGINS=origins)
     running.urls = {
-        "healthy": running.add_frontend("healthy", healthy),
-        "broken": running.add_frontend("broken", broken, build="owner-flow-broken"),
-        "bypass": running.add_frontend("bypass", bypass, extra_env={"NEXT_PUBLIC_E2E_BYPASS_AUTH": "1"}),
+        "healthy": running.add_frontend("healthy", healthy, wait=False),
+        "broken": running.add_frontend("broken", broken, build="owner-flow-broken", wait=False),
+        "bypass": running.add_frontend("bypass", bypass, extra_env={"NEXT_PUBLIC_E2E_BYPASS_AUTH": "1"}, wait=False),
     }
+    for url in running.urls.values():
+        services.wait_for_http(url + "/login", timeout=15)
     yield running
     running.stop()
 
