@@ -182,6 +182,7 @@ def new_config(state_dir: Path, ports: dict[str, int], database_url: str, redis_
             "render_owner_id": render_id("tea"),
             "render_api_service_id": render_id("srv"),
             "render_worker_service_id": render_id("srv"),
+            "render_scheduler_service_id": render_id("crn"),
             "vercel_project_id": vercel_id("prj"),
             "vercel_team_id": vercel_id("team", 24),
             "vercel_alias": VERCEL_ALIAS,

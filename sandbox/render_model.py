@@ -9,11 +9,17 @@ import time
 from dataclasses import dataclass, field
 
 from sandbox.config import BUILD_FAILS, Commit, SandboxConfig
-from sandbox.supervisor import Supervisor
+from sandbox.supervisor import MODULES, Supervisor
 
 # Each phase of a deploy takes about this long, so clients really have to poll.
 STEP_S = 0.4
 SUCCESS = ("live", "deactivated")
+SCHEDULE = "*/15 * * * *"
+START_COMMANDS = {
+    "api": "uvicorn main:app --host 0.0.0.0 --port $PORT",
+    "worker": "python worker.py",
+    "scheduler": "python backend/scripts/run_feedback_learning_scheduler.py --once --min-events 5 --limit-twins 100",
+}
 IN_PROGRESS = ("created", "queued", "build_in_progress", "update_in_progress", "pre_deploy_in_progress")
 
 
@@ -72,17 +78,22 @@ class Service:
     def live(self) -> Deploy | None:
         return next((d for d in self.deploys if d.status == "live"), None)
 
+    suspended: bool = False
+
     def to_json(self) -> dict:
         details = {
             "env": "python",
             "runtime": "python",
             "plan": "starter",
             "region": "oregon",
-            "numInstances": 1,
-            "healthCheckPath": "",  # as the seed's services: a deploy whose /health fails still goes live
-            "buildCommand": "pip install -r requirements.txt",
-            "startCommand": "python -m sandbox.app." + self.role,
+            "envSpecificDetails": {"buildCommand": "pip install -r requirements.txt",
+                                   "startCommand": START_COMMANDS[self.role]},
         }
+        if self.type == "cron_job":
+            details.update(schedule=SCHEDULE, lastSuccessfulRunAt=rfc3339(time.time() - 300))
+        else:
+            # As the seed's services: no health check path, so a deploy whose /health fails still goes live.
+            details.update(numInstances=1, healthCheckPath="")
         if self.url:
             details["url"] = self.url
         return {
@@ -94,7 +105,7 @@ class Service:
             "branch": "main",
             "rootDir": "backend",
             "autoDeploy": "yes",
-            "suspended": "not_suspended",
+            "suspended": "suspended" if self.suspended else "not_suspended",
             "notifyOnFail": "default",
             "slug": self.name,
             "createdAt": rfc3339(self.created_at),
@@ -124,6 +135,10 @@ class RenderModel:
             ids["render_worker_service_id"]: Service(
                 ids["render_worker_service_id"], "verified-digital-twin-brains-worker", "worker",
                 "background_worker", ids["render_owner_id"], config.render_env("worker"), None),
+            # The section 6 scheduler: a cron job record (the sandbox runs no cron; nothing to supervise).
+            ids["render_scheduler_service_id"]: Service(
+                ids["render_scheduler_service_id"], "feedback-learning-scheduler", "scheduler", "cron_job",
+                ids["render_owner_id"], config.render_env("worker"), None),
         }
         self._tasks: set[asyncio.Task] = set()
 
@@ -140,12 +155,20 @@ class RenderModel:
             service.deploys = [new, old]
             started.append(self._start(service, new))
         results = await asyncio.gather(*started)
-        for service, ok in zip(self.services.values(), results):
+        for service, ok in zip(self.services.values(), results, strict=True):
             if not ok:
                 raise RuntimeError(f"{service.role} did not start; see {self.supervisor.log_path(service.role)}")
             service.deploys[0].set("live")
 
+    def supervised(self, service: Service) -> bool:
+        return service.role in MODULES
+
+    def lock(self, service: Service) -> asyncio.Lock:
+        return self.supervisor.locks.setdefault(service.role, asyncio.Lock())
+
     async def _start(self, service: Service, deploy: Deploy) -> bool:
+        if not self.supervised(service) or service.suspended:
+            return True  # a cron job (or a suspended service) has no process to restart
         env = dict(deploy.env, SANDBOX_BUILD=deploy.commit.app_build())
         return await self.supervisor.replace(service.role, env, _instance(service.id))
 
@@ -161,7 +184,7 @@ class RenderModel:
         return deploy
 
     async def _run(self, service: Service, deploy: Deploy) -> None:
-        async with self.supervisor.locks[service.role]:
+        async with self.lock(service):
             await asyncio.sleep(STEP_S)
             if BUILD_FAILS in deploy.commit.build:
                 deploy.set("build_failed")  # the old process never stopped: it keeps serving
@@ -182,6 +205,20 @@ class RenderModel:
     def rollback(self, service: Service, target: Deploy) -> Deploy:
         """A new deploy (trigger `rollback`) restarting the target deploy's snapshot."""
         return self.deploy(service, target.commit, "rollback", env=target.env)
+
+    async def suspend(self, service: Service) -> None:
+        """`POST /services/{id}/suspend`: the process stops (a cron job stops being scheduled)."""
+        async with self.lock(service):
+            service.suspended = True
+            if self.supervised(service):
+                await self.supervisor.stop(service.role)
+
+    async def resume(self, service: Service) -> None:
+        async with self.lock(service):
+            service.suspended = False
+            live = service.live()
+            if live is not None:
+                await self._start(service, live)
 
     def find_deploy(self, service: Service, deploy_id: str) -> Deploy | None:
         return next((d for d in service.deploys if d.id == deploy_id), None)

@@ -141,6 +141,14 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
             return Response(status_code=204)
         return JSONResponse({"key": key, "value": service.env[key]})
 
+    async def suspend(request: Request) -> Response:
+        service = service_or_404(request)
+        if isinstance(service, Response):
+            return service
+        action = model.suspend if request.url.path.endswith("/suspend") else model.resume
+        await action(service)
+        return Response(status_code=202)
+
     async def push_commit(request: Request) -> Response:
         """Internal (token-free): a commit lands on main with the given build flags, as a git push would."""
         body = json_body(await request.body())
@@ -158,6 +166,8 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
         Route("/v1/services/{service_id}/deploys", deploys, methods=["GET", "POST"]),
         Route("/v1/services/{service_id}/deploys/{deploy_id}", get_deploy),
         Route("/v1/services/{service_id}/rollback", rollback, methods=["POST"]),
+        Route("/v1/services/{service_id}/suspend", suspend, methods=["POST"]),
+        Route("/v1/services/{service_id}/resume", suspend, methods=["POST"]),
         Route("/v1/services/{service_id}/env-vars", env_vars, methods=["GET", "PUT"]),
         Route("/v1/services/{service_id}/env-vars/{key}", env_var, methods=["GET", "PUT", "DELETE"]),
         *obs.routes(),

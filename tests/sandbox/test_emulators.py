@@ -30,6 +30,7 @@ def test_ids_have_the_real_formats(stack):
     assert s["secrets"]["RENDER_API_KEY"].startswith("rnd_")
     assert s["secrets"]["SUPABASE_ACCESS_TOKEN"].startswith("sbp_")
     assert s["secrets"]["PINECONE_API_KEY"].startswith("pcsk_")
+    assert re.fullmatch(r"crn-[a-z0-9]{20}", s["render_scheduler_service_id"])
     assert s["render_api_url"].endswith("/v1")
 
 
@@ -37,7 +38,8 @@ def test_render_services_and_one_service(stack):
     with stack.render() as r:
         rows = r.get("/services", params={"limit": 20}).json()
         assert {row["service"]["id"] for row in rows} == {stack.status["render_api_service_id"],
-                                                         stack.status["render_worker_service_id"]}
+                                                         stack.status["render_worker_service_id"],
+                                                         stack.status["render_scheduler_service_id"]}
         assert all(set(row) == {"service", "cursor"} for row in rows)
         web = r.get("/services", params={"type": "web_service"}).json()
         assert [row["service"]["id"] for row in web] == [stack.status["render_api_service_id"]]
@@ -46,6 +48,26 @@ def test_render_services_and_one_service(stack):
     assert svc["autoDeploy"] in ("yes", "no") and svc["suspended"] in ("suspended", "not_suspended")
     assert {"healthCheckPath", "plan", "region", "runtime", "numInstances"} <= set(svc["serviceDetails"])
     assert svc["serviceDetails"]["healthCheckPath"] == ""
+
+
+def test_render_scheduler_cron_job_and_suspend_resume(stack):
+    cid, wid = stack.status["render_scheduler_service_id"], stack.status["render_worker_service_id"]
+    with stack.render() as r:
+        crons = r.get("/services", params={"type": "cron_job"}).json()
+        assert [row["service"]["id"] for row in crons] == [cid]
+        details = crons[0]["service"]["serviceDetails"]
+        assert details["schedule"] == "*/15 * * * *"
+        assert "run_feedback_learning_scheduler" in details["envSpecificDetails"]["startCommand"]
+        assert r.post(f"/services/{cid}/suspend").status_code == 202
+        assert r.get(f"/services/{cid}").json()["suspended"] == "suspended"
+        assert r.post(f"/services/{cid}/resume").status_code == 202
+        assert r.get(f"/services/{cid}").json()["suspended"] == "not_suspended"
+        pid_file = stack.state_dir / "pids" / "worker.pid"
+        assert r.post(f"/services/{wid}/suspend").status_code == 202
+        assert not pid_file.exists(), "a suspended worker really stops"
+        assert r.post(f"/services/{wid}/resume").status_code == 202
+        assert pid_file.exists()
+        assert r.get(f"/services/{wid}").json()["suspended"] == "not_suspended"
 
 
 def test_render_deploys_newest_first_with_limit_and_status_filter(stack):
