@@ -262,3 +262,19 @@ def test_worker_recovers_queued_jobs_redis_lost(stack, twin_db, redis_server, tm
     finally:
         services.stop_pid(proc.pid)
         proc.wait(timeout=5)
+
+
+@pytest.mark.parametrize("module, env, needle", [
+    ("sandbox.app.api", {"DATABASE_URL": "postgresql://x@127.0.0.1:9/twin"}, "JWT_SECRET is empty"),
+    ("sandbox.app.api", {"DATABASE_URL": "postgresql://x@127.0.0.1:9/twin", "JWT_SECRET": "s" * 32,
+                         "FEEDBACK_LEARNING_MIN_EVENTS": "five"}, "FEEDBACK_LEARNING_MIN_EVENTS='five'"),
+    ("sandbox.app.worker", {}, "DATABASE_URL is empty"),
+    ("sandbox.app.frontend", {}, "NEXT_PUBLIC_BACKEND_URL is empty"),
+])
+def test_bad_env_exits_2_with_one_json_error_line(module, env, needle, tmp_path):
+    proc = services.start_app_process(module, env, tmp_path / "p.log")
+    assert proc.wait(timeout=30) == 2
+    lines = (tmp_path / "p.log").read_text().splitlines()
+    assert len(lines) == 1
+    entry = json.loads(lines[0])
+    assert entry["level"] == "error" and needle in entry["message"]
