@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
 
 import httpx
@@ -72,7 +74,7 @@ def test_cors_wildcard_and_dev_mode_arrive_as_env_plus_deploy(stack):
     assert httpx.get(api + "/twins", timeout=5).status_code == 401
 
 
-def test_api_build_faults_stay_active_together_then_a_failed_build(stack):
+def test_api_build_faults_stay_active_together_then_a_failed_build(stack, tmp_path):
     api, sid, twin = stack.status["api_url"], stack.status["render_api_service_id"], stack.status["twin_id"]
     share = stack.status["share_url"].rsplit("/", 1)[1]
     token = stack.owner_token()
@@ -87,6 +89,8 @@ def test_api_build_faults_stay_active_together_then_a_failed_build(stack):
     assert chat.status_code == 200
     assert _sql(stack, count_share)[0][0] == before + 1, "the public share chat wrote a training row"
     assert any(note[:40] in chat.json()["answer"] for note in notes), "private notes leak on the public channel"
+    code, report = _persona_regression(stack, tmp_path / "dropped.json")
+    assert code == 1, f"the regression gate must fail under persona-regression-drop: {report}"
     params = {"ownerId": stack.status["render_owner_id"], "resource": sid, "level": "critical", "limit": 5}
     with stack.render() as r:
         lines = wait_until(lambda: r.get("/logs", params=params).json()["logs"], what="critical log lines")
@@ -100,9 +104,25 @@ def test_api_build_faults_stay_active_together_then_a_failed_build(stack):
     assert httpx.get(api + "/health", timeout=5).status_code == 200
     with stack.render() as r:
         assert newest_deploy(r, sid)["status"] == "live"
+    healed = _sql(stack, count_share)[0][0]
     chat = httpx.post(f"{api}/public/share/{share}/chat", json={"message": "What do you do?"}, timeout=10)
-    assert _sql(stack, count_share)[0][0] == before + 1
+    assert _sql(stack, count_share)[0][0] == healed, "no training write from the public context any more"
     assert not any(note[:40] in chat.json()["answer"] for note in notes)
+    code, report = _persona_regression(stack, tmp_path / "healthy.json")
+    assert code == 0, f"the healthy build passes the regression gate: {report}"
+
+
+def _persona_regression(stack, out) -> tuple[int, dict]:
+    """Run the app checkout's persona regression runner against the sandbox API (runbook 3.5)."""
+    repo = stack.status["app_repo"]
+    env = {**os.environ, "PERSONA_API_URL": stack.status["api_url"], "PERSONA_OWNER_EMAIL":
+           stack.status["owner_email"], "PERSONA_OWNER_PASSWORD": stack.status["owner_password"]}
+    res = subprocess.run([sys.executable, "backend/eval/persona_regression_runner.py", "--dataset",
+                          "backend/eval/persona_regression_dataset.json", "--output", str(out),
+                          "--min-pass-rate", "0.95", "--min-adversarial-pass-rate", "0.95",
+                          "--min-channel-isolation-pass-rate", "1.0"],
+                         cwd=repo, env=env, capture_output=True, text=True, timeout=60)
+    return res.returncode, (json.loads(out.read_text()) if out.exists() else {"stderr": res.stderr})
 
 
 def _learning_job(stack, token: str, run_id: str) -> str:
