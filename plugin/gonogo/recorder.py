@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,6 +111,15 @@ class GonogoSession:
         self.started_at = utc_now()
         self.verdict: Verdict | None = None
         self.rollback: rb.RollbackResult | None = None
+        # xdist: the controller drops this file on an abort; every worker stops after its current test.
+        self.abort_file: str | None = None
+        if any(c.abort for c in runbook.criteria.values()):
+            if self.is_worker:
+                self.abort_file = config.workerinput.get("gonogo_abort_file")  # type: ignore[attr-defined]
+            else:
+                fd, self.abort_file = tempfile.mkstemp(prefix="gonogo-abort-")
+                os.close(fd)
+                os.unlink(self.abort_file)
 
     # -- collection: every stage-marked test names a declared criterion ---------------------------
 
@@ -188,7 +199,14 @@ class GonogoSession:
                 rep.longrepr = clean
         rep.sections = [(title, redact_text(body, secrets)) for title, body in rep.sections]
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        if self.abort_file:
+            node.workerinput["gonogo_abort_file"] = self.abort_file
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.is_worker and self.abort_file and report.when == "teardown" and os.path.exists(self.abort_file):
+            self._abort("abort requested by the controller")
         extra = getattr(report, "gonogo_map", None)
         if extra:
             self.nodemap.update(extra)
@@ -236,6 +254,9 @@ class GonogoSession:
         if dsession is not None and not getattr(dsession, "shouldstop", True):
             # xdist's controller loop reads its own flag: it then shuts the workers down.
             dsession.shouldstop = why
+        if self.abort_file and not self.is_worker and not os.path.exists(self.abort_file):
+            with open(self.abort_file, "w", encoding="utf-8") as f:
+                f.write(why)
 
     # -- session ------------------------------------------------------------------------------------------
 
@@ -246,6 +267,10 @@ class GonogoSession:
         if report.failed and not self.is_worker:
             text = redact(str(report.longrepr or ""), self.config).strip().splitlines()
             self.problems.append(f"collection error: {report.nodeid or '.'}: {text[-1] if text else ''}"[:600])
+
+    def pytest_unconfigure(self) -> None:
+        if self.abort_file and not self.is_worker and os.path.exists(self.abort_file):
+            os.unlink(self.abort_file)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         self.interrupted = "KeyboardInterrupt"

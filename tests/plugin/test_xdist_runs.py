@@ -126,3 +126,45 @@ def test_sigint_to_a_running_session_is_no_go(pytester: pytest.Pytester, runbook
     assert proc.returncode == EXIT_NO_GO, out
     assert "gonogo verdict" in out
     assert read(pytester)["verdict"] == "NO-GO"
+
+
+def test_abort_under_xdist_stops_both_workers(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", runbook="""
+[criteria.p0]
+title = "no P0"
+stage = "soak"
+abort = true
+rollback = ["backend"]
+
+[criteria.mem]
+title = "memory steady"
+stage = "soak"
+""")
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_a="""
+import pathlib, time, pytest
+
+@pytest.mark.criterion("p0")
+def test_p0():
+    time.sleep(0.3)
+    assert False, "P0 in API log"
+
+@pytest.mark.criterion("p0")
+def test_p0_later():
+    pathlib.Path("ran-after-abort").touch()
+""", test_b="""
+import time, pytest
+
+@pytest.mark.criterion("mem")
+@pytest.mark.parametrize("i", range(30))
+def test_mem(i):
+    time.sleep(0.1)
+""")
+    result = pytester.runpytest_subprocess("-n", "2", "--dist", "loadfile", "--rollback=auto")
+    assert result.ret == EXIT_NO_GO
+    assert not (pytester.path / "ran-after-abort").exists()
+    data = read(pytester)
+    assert data["reasons"][0] == "session interrupted: abort criterion p0 failed in test_a.py::test_p0"
+    mem = next(c for c in data["criteria"] if c["id"] == "mem")
+    assert len(mem["tests"]) < 30  # the other worker stopped after its current test
+    assert len((pytester.path / "rollback.log").read_text().splitlines()) == 1
