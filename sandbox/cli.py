@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from sandbox import catalog
+from sandbox.checkout import make_checkout
 from sandbox.config import SandboxConfig, new_config, write_private
 from sandbox.state import (READY_FILE, StateDir, active_faults, clean, read_pids, read_status, record_pid,
                            stop_all)
@@ -20,7 +21,6 @@ from sandbox.state import (READY_FILE, StateDir, active_faults, clean, read_pids
 DEFAULT_STATE_DIR = ".sandbox"
 UP_TIMEOUT_S = 14.0
 OWNER_EMAIL = "owner@digitalbrains.sandbox.test"
-APP_REPO_TEMPLATE = Path(__file__).resolve().parent / "app_repo"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DAEMON_MODULE = "sandbox.controlplane"
 
@@ -105,11 +105,9 @@ def _bring_up(state: StateDir, t0: float) -> dict:
     db.migrate(pg.dsn)
     password = secrets.token_urlsafe(12)
     seeded = db.seed(pg.dsn, OWNER_EMAIL, password)
-    if APP_REPO_TEMPLATE.is_dir():
-        shutil.copytree(APP_REPO_TEMPLATE, state.app_repo, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules"))
+    shas = make_checkout(state.app_repo)
     ports = {name: services.free_port() for name in ("api", "frontend", "render", "vercel", "supabase", "pinecone")}
-    config = new_config(state.root, ports, pg.dsn, redis.url, seeded, OWNER_EMAIL, password)
+    config = new_config(state.root, ports, pg.dsn, redis.url, seeded, OWNER_EMAIL, password, shas)
     config.save(state.config)
     with open(state.logs / "controlplane.log", "ab") as log:
         daemon = subprocess.Popen(

@@ -73,10 +73,12 @@ def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
-def make_commits(now: float) -> tuple[list[Commit], str, str]:
-    """The commit registry: two healthy commits (previous, head) and one per fault; returns (all, prev, head)."""
-    prev = Commit(commit_sha(), "feat: feedback learning loop (phase 7)", (), _iso(now - 7200))
-    head = Commit(commit_sha(), "fix: feedback learning job type", (), _iso(now - 3600))
+def make_commits(now: float, shas: tuple[str, str] | None = None) -> tuple[list[Commit], str, str]:
+    """The commit registry: two healthy commits (previous, head: the app checkout's real commits when
+    given) and one per fault; returns (all, prev, head)."""
+    prev_sha, head_sha = shas or (commit_sha(), commit_sha())
+    prev = Commit(prev_sha, "feat: feedback learning loop (phase 7)", (), _iso(now - 7200))
+    head = Commit(head_sha, "fix: feedback learning job type", (), _iso(now - 3600))
     faulty = [Commit(commit_sha(), msg, flags, _iso(now - 60)) for msg, flags in FAULT_COMMITS.values()]
     return [prev, head, *faulty], prev.sha, head.sha
 
@@ -170,9 +172,10 @@ def write_private(path: Path, text: str) -> None:
 
 
 def new_config(state_dir: Path, ports: dict[str, int], database_url: str, redis_url: str,
-               seeded: dict, owner_email: str, owner_password: str) -> SandboxConfig:
+               seeded: dict, owner_email: str, owner_password: str,
+               shas: tuple[str, str] | None = None) -> SandboxConfig:
     """Fresh IDs and secrets for one `up`."""
-    commits, prev, head = make_commits(time.time())
+    commits, prev, head = make_commits(time.time(), shas)
     return SandboxConfig(
         state_dir=str(state_dir),
         ports=ports,

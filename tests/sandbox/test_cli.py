@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
+import subprocess
+from pathlib import Path
 
-from _stack import module_stack, run_cli, wait_until
+from _stack import module_stack, newest_deploy, run_cli, wait_until
 
 stack = module_stack()
 
@@ -45,6 +48,19 @@ def test_status_json_has_the_contract_fields(stack):
     assert set(status["pids"]) == {"controlplane", "api", "worker", "frontend", "postgres", "redis"}
     assert set(status["secrets"]) == {"RENDER_API_KEY", "VERCEL_TOKEN", "SUPABASE_ACCESS_TOKEN", "PINECONE_API_KEY"}
     assert status["share_url"].startswith(status["frontend_url"] + "/share/")
+
+
+def test_app_checkout_is_a_git_repo_whose_tagged_head_is_the_live_release(stack):
+    repo, release = stack.status["app_repo"], stack.status["release_sha"]
+    git = lambda *a: subprocess.run(["git", "-C", repo, *a], capture_output=True, text=True).stdout.strip()  # noqa: E731
+    assert git("rev-parse", "HEAD") == release
+    assert re.fullmatch(r"release-\d{8}-\d{4}", git("tag", "--points-at", "HEAD"))
+    assert (Path(repo) / "backend" / "eval" / "persona_regression_runner.py").is_file()
+    with stack.render() as r:
+        for sid in (stack.status["render_api_service_id"], stack.status["render_worker_service_id"]):
+            assert newest_deploy(r, sid)["commit"]["id"] == release
+        deactivated = r.get(f"/services/{sid}/deploys", params={"status": "deactivated"}).json()
+        assert deactivated[0]["deploy"]["commit"]["id"] == stack.status["previous_sha"] == git("rev-parse", "HEAD~1")
 
 
 def test_human_status_never_prints_a_secret(stack):
