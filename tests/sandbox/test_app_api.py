@@ -215,14 +215,21 @@ def test_request_and_app_logs_are_json_lines(stack, client):
 
 def test_worker_stops_promptly_and_cleanly_on_sigterm(twin_db, redis_server, tmp_path):
     running = launch_stack(twin_db, redis_server.url, tmp_path)
-    time.sleep(0.3)
-    proc = running.procs.pop("worker")
-    started = time.monotonic()
-    proc.terminate()
-    assert proc.wait(timeout=5) == 0
-    assert time.monotonic() - started < 4
-    assert "worker stopped" in running.log("worker")
-    running.stop()
+    try:
+        # The worker logs "worker starting" only after installing its SIGTERM handler; a fixed sleep raced
+        # with a slow start under load (the default action then killed it with -15).
+        deadline = time.monotonic() + 15
+        while "worker starting" not in running.log("worker") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "worker starting" in running.log("worker"), f"the worker never logged its start: {running.log('worker')[-500:]}"
+        proc = running.procs.pop("worker")
+        started = time.monotonic()
+        proc.terminate()
+        assert proc.wait(timeout=5) == 0
+        assert time.monotonic() - started < 4
+        assert "worker stopped" in running.log("worker")
+    finally:
+        running.stop()
 
 
 def test_worker_without_redis_url_logs_errors_and_takes_nothing(twin_db, tmp_path):
