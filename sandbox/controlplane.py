@@ -82,6 +82,11 @@ async def run(state: StateDir, config: SandboxConfig) -> int:
         log("control plane ready")
         while not stop.is_set():
             obs.sample()
+            for service in render.services.values():
+                if await render.revive(service):
+                    log(f"{service.name}: process exited; restarted from its live deploy")
+            if await vercel.revive():
+                log("frontend: process exited; restarted from the production deployment")
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), SAMPLE_EVERY_S)
     except Exception as exc:  # report why to `up`, which is waiting on the ready file

@@ -206,6 +206,17 @@ class RenderModel:
         """A new deploy (trigger `rollback`) restarting the target deploy's snapshot."""
         return self.deploy(service, target.commit, "rollback", env=target.env)
 
+    async def revive(self, service: Service) -> bool:
+        """Restart a crashed process from its live deploy, as Render restarts a failed instance."""
+        lock = self.lock(service)
+        live = service.live()
+        if lock.locked() or live is None or service.suspended or not self.supervised(service):
+            return False
+        if service.role not in self.supervisor.running or self.supervisor.alive(service.role):
+            return False
+        async with lock:
+            return await self._start(service, live)
+
     async def suspend(self, service: Service) -> None:
         """`POST /services/{id}/suspend`: the process stops (a cron job stops being scheduled)."""
         async with self.lock(service):

@@ -149,6 +149,16 @@ class VercelModel:
         d.ready_state, d.ready, d.alias_assigned = "READY", ms(), True
         self.production = d.uid
 
+    async def revive(self) -> bool:
+        """Restart the frontend from the production deployment when its process died."""
+        lock = self.supervisor.locks["frontend"]
+        current = self.get(self.production or "")
+        if lock.locked() or current is None or "frontend" not in self.supervisor.running \
+                or self.supervisor.alive("frontend"):
+            return False
+        async with lock:
+            return await self._serve(current)
+
     def request_alias(self, kind: str, target: Deployment) -> AliasRequest:
         """rollback / promote: `lastAliasRequest` goes pending -> in-progress -> succeeded as the alias moves."""
         req = AliasRequest(kind, self.production, target.uid)

@@ -85,6 +85,30 @@ def test_unknown_fault_is_a_one_line_usage_error(stack):
     assert listing.returncode == 0 and len(listing.stdout.strip().splitlines()) == 16
 
 
+def test_a_crashed_process_is_restarted_from_its_live_deploy(stack):
+    old = _recorded(stack, "api")
+    os.killpg(old, signal.SIGKILL)
+    new = wait_until(lambda: (lambda p: p if p not in (None, old) else None)(_recorded(stack, "api")),
+                     what="api restarted by the daemon")
+    assert _alive(new)
+    with stack.api() as api:
+        assert wait_until(lambda: _answers(api), what="restarted api answers") == 200
+
+
+def _recorded(stack, name: str) -> int | None:
+    try:  # the daemon replaces the file on a restart
+        return int((stack.state_dir / "pids" / f"{name}.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _answers(api) -> int | None:
+    try:
+        return api.get("/health").status_code
+    except Exception:  # connection refused while it starts
+        return None
+
+
 def test_down_after_the_daemon_was_killed_leaves_nothing(stack):
     status = json.loads(stack.cli("status", "--json").stdout)
     pids = status["pids"]
