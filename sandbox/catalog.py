@@ -16,7 +16,8 @@ class Fault:
 
 FAULTS = {f.name: f for f in (
     Fault("cors-wildcard", "Render API: PUT env ALLOWED_ORIGINS=* + deploy", "any origin gets CORS headers"),
-    Fault("worker-redis-missing", "Render worker: DELETE env REDIS_URL + deploy", "worker logs errors, processes nothing"),
+    Fault("worker-redis-missing", "Render worker: DELETE env REDIS_URL + deploy",
+          "worker logs errors, processes nothing"),
     Fault("node-version-mismatch", 'Vercel: PATCH project {"nodeVersion": "18.x"}', "project runtime != engines 20.x"),
     Fault("migration-missing", "SQL: add_feedback_learning_job_type row removed", "Supabase migrations lack it"),
     Fault("rls-disabled", "SQL: ALTER TABLE feedback_events DISABLE ROW LEVEL SECURITY", "relrowsecurity false"),
@@ -29,6 +30,7 @@ FAULTS = {f.name: f for f in (
     Fault("share-writes-training", "Render API: deploy of a share-writes-training build", "share chat writes training"),
     Fault("worker-stalled", "Render worker: deploy of a worker-stalled build", "jobs stuck in processing"),
     Fault("persona-regression-drop", "Render API: deploy of a persona-regression-drop build", "pass rates drop"),
-    Fault("owner-flow-broken", "Vercel: production deployment of an owner-flow-broken build", "simulator never renders"),
+    Fault("owner-flow-broken", "Vercel: production deployment of an owner-flow-broken build",
+          "simulator never renders"),
     Fault("p0-in-logs", "Render API: deploy of a p0-in-logs build", "critical lines in app logs"),
 )}

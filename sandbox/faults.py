@@ -65,7 +65,8 @@ class Operator:
         self._ok(self.render.put(f"/services/{self.service(role)}/env-vars", json=body))
 
     def newest_deploy(self, role: str) -> dict:
-        return self._ok(self.render.get(f"/services/{self.service(role)}/deploys", params={"limit": 1})).json()[0]["deploy"]
+        rows = self._ok(self.render.get(f"/services/{self.service(role)}/deploys", params={"limit": 1})).json()
+        return rows[0]["deploy"]
 
     def live_sha(self, role: str) -> str:
         rows = self._ok(self.render.get(f"/services/{self.service(role)}/deploys",

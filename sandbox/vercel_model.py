@@ -107,7 +107,8 @@ class VercelModel:
         prev.created = ms() - 7_200_000
         head.created = ms() - 3_600_000
         for d in (prev, head):
-            d.building_at, d.ready, d.ready_state, d.alias_assigned = d.created + 1000, d.created + 60_000, "READY", True
+            d.building_at, d.ready = d.created + 1000, d.created + 60_000
+            d.ready_state, d.alias_assigned = "READY", True
         self.deployments = [head, prev]
         if not await self._serve(head):
             raise RuntimeError(f"frontend did not start; see {self.supervisor.log_path('frontend')}")

@@ -52,7 +52,9 @@ def test_status_json_has_the_contract_fields(stack):
 
 def test_app_checkout_is_a_git_repo_whose_tagged_head_is_the_live_release(stack):
     repo, release = stack.status["app_repo"], stack.status["release_sha"]
-    git = lambda *a: subprocess.run(["git", "-C", repo, *a], capture_output=True, text=True).stdout.strip()  # noqa: E731
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True).stdout.strip()
+
     assert git("rev-parse", "HEAD") == release
     assert re.fullmatch(r"release-\d{8}-\d{4}", git("tag", "--points-at", "HEAD"))
     assert (Path(repo) / "backend" / "eval" / "persona_regression_runner.py").is_file()
