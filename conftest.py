@@ -331,9 +331,15 @@ def frontend_engines(app_repo: Path, target: Target) -> str:
 
 @pytest.fixture(scope="session")
 def app_repo_tags(app_repo: Path, release_sha: str | None) -> list[str]:
-    ref = release_sha or "HEAD"
-    result = subprocess.run(["git", "-C", str(app_repo), "tag", "--points-at", ref],
-                            capture_output=True, text=True, timeout=30)
+    """Tags at the release commit of the app checkout; none when it is not a git repository of its own."""
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "-C", str(app_repo), *args], capture_output=True, text=True, timeout=30)
+
+    # `git -C` walks up to any enclosing repository: only the checkout's own counts.
+    top = git("rev-parse", "--show-toplevel")
+    if top.returncode != 0 or Path(top.stdout.strip()).resolve() != app_repo.resolve():
+        return []
+    result = git("tag", "--points-at", release_sha or "HEAD")
     return result.stdout.split() if result.returncode == 0 else []
 
 

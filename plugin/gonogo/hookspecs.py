@@ -18,7 +18,8 @@ def pytest_gonogo_rollback_actions(
 
     Called once, on the controller, only when the verdict is NO-GO and a stage after the deploy
     (smoke, postdeploy, soak) was in scope, and unless ``--rollback=off``. ``scopes`` is the sorted
-    union of the ``rollback`` scopes of the blocking criteria that were not proven. Each
+    union of the ``rollback`` scopes of the blocking criteria that failed or errored; with none, the
+    hook is not called. Each
     implementation is called on its own, so one that raises does not hide the others.
     """
 

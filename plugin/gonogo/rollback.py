@@ -11,7 +11,7 @@ import pytest
 
 from gonogo.redact import redact
 from gonogo.runbook import POST_DEPLOY_STAGES
-from gonogo.verdict import Verdict
+from gonogo.verdict import Status, Verdict
 
 
 class RollbackMode(str, enum.Enum):
@@ -56,8 +56,15 @@ class RollbackResult:
                 "actions": [a.to_json() for a in self.actions]}
 
 
+# Only a criterion with evidence of a problem picks what to roll back: one that did not run (missing,
+# skipped) keeps the verdict NO-GO but says nothing about which part of the deploy is bad.
+_ROLLBACK_STATUSES = (Status.FAILED, Status.ERROR)
+
+
 def rollback_scopes(verdict: Verdict) -> tuple[str, ...]:
-    return tuple(sorted({s for r in verdict.not_proven() for s in r.criterion.rollback}))
+    """The union of the rollback scopes of the blocking criteria that failed or errored."""
+    return tuple(sorted({s for r in verdict.not_proven() if r.status in _ROLLBACK_STATUSES
+                         for s in r.criterion.rollback}))
 
 
 def should_trigger(verdict: Verdict, mode: RollbackMode) -> bool:
@@ -67,9 +74,9 @@ def should_trigger(verdict: Verdict, mode: RollbackMode) -> bool:
 
 def perform(config: pytest.Config, verdict: Verdict, mode: RollbackMode, timeout: float) -> RollbackResult:
     """Ask the hook for actions (once) and record them as planned, or run them in `auto` mode."""
-    if not should_trigger(verdict, mode):
-        return RollbackResult(mode)
     scopes = rollback_scopes(verdict)
+    if not should_trigger(verdict, mode) or not scopes:
+        return RollbackResult(mode)
     actions, outcomes = _collect(config, verdict, scopes)
     for action in actions:
         if mode is RollbackMode.PLAN:

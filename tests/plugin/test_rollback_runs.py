@@ -70,6 +70,27 @@ def test_plan_records_actions_without_running_them(pytester: pytest.Pytester, ru
     result.stdout.fnmatch_lines(["rollback (plan): scopes backend, 3 action(s)", "  planned: render: roll backend"])
 
 
+def test_only_failed_criteria_choose_the_scopes(pytester: pytest.Pytester, runbook, verdict) -> None:
+    project(pytester, healthy=False)
+    # `frontend` is deselected: missing keeps the run NO-GO but rolls nothing of the frontend back.
+    result = pytester.runpytest("-m", "smoke", "-k", "health")
+    assert result.ret == EXIT_NO_GO
+    data = verdict()
+    assert {c["id"]: c["status"] for c in data["criteria"]} == {"health": "failed", "frontend": "missing"}
+    assert data["rollback"]["scopes"] == ["backend"]
+    assert log(pytester) == ["asked NO-GO backend"]
+
+
+def test_no_go_with_nothing_failed_rolls_nothing_back(pytester: pytest.Pytester, runbook, verdict) -> None:
+    project(pytester)
+    result = pytester.runpytest("-m", "smoke", "-k", "nothing_matches_this")
+    assert result.ret == EXIT_NO_GO
+    data = verdict()
+    assert data["verdict"] == "NO-GO"
+    assert data["rollback"] == {"mode": "plan", "triggered": False, "scopes": [], "actions": []}
+    assert log(pytester) == []
+
+
 def test_go_asks_for_no_rollback(pytester: pytest.Pytester, runbook, verdict) -> None:
     project(pytester)
     assert pytester.runpytest("-m", "smoke", "--rollback=auto").ret == EXIT_GO
