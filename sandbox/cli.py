@@ -130,17 +130,20 @@ def _clean_env() -> dict[str, str]:
 
 
 def cmd_up(state: StateDir) -> int:
+    if state.root.exists() and not state.root.is_dir():
+        _err(f"--state-dir {state.root} is a file, not a directory; pass a directory (default {DEFAULT_STATE_DIR}/)")
+        return EXIT_USAGE
     running = read_pids(state)
     if running:
         _err(f"sandbox is already up in {state.root} (pids {', '.join(map(str, running.values()))}); "
              f"stop it with: python -m sandbox down --state-dir {state.root}")
         return EXIT_FAIL
     t0 = time.monotonic()
-    clean(state)
-    shutil.rmtree(state.logs, ignore_errors=True)
-    state.logs.mkdir(parents=True, exist_ok=True)
-    state.pids.mkdir(parents=True, exist_ok=True)
     try:
+        clean(state)
+        shutil.rmtree(state.logs, ignore_errors=True)
+        state.logs.mkdir(parents=True, exist_ok=True)
+        state.pids.mkdir(parents=True, exist_ok=True)
         status = _bring_up(state, t0)
     except BaseException as exc:  # noqa: BLE001 - also Ctrl-C: stop what we started, then say why
         stop_all(state)

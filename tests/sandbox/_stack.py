@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -17,10 +18,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI_TIMEOUT_S = 90
 
 
-def run_cli(state_dir: Path, *args: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess:
+def run_cli(state_dir: Path, *args: str, timeout: float = CLI_TIMEOUT_S,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`python -m sandbox ARGS --state-dir STATE` from the repo root, output captured as text."""
     return subprocess.run([sys.executable, "-m", "sandbox", *args, "--state-dir", str(state_dir)],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout)
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
+                          env=None if env is None else {**os.environ, **env})
 
 
 @dataclass

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 from _stack import module_stack, newest_deploy, run_cli, wait_until
@@ -146,3 +148,37 @@ def test_up_again_in_the_same_state_dir_after_down(stack):
         assert fresh["secrets"]["RENDER_API_KEY"] != stack.status["secrets"]["RENDER_API_KEY"], "fresh at each up"
     finally:
         assert run_cli(stack.state_dir, "down").returncode == 0
+
+
+def test_up_with_a_file_as_state_dir_is_a_one_line_error(tmp_path):
+    bogus = tmp_path / "not-a-dir"
+    bogus.write_text("")
+    res = run_cli(bogus, "up")
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert "--state-dir" in res.stderr and str(bogus) in res.stderr
+
+
+def test_a_failed_up_stops_what_it_started_and_says_why_in_one_line():
+    # Postgres starts, then Redis cannot: `up` must stop Postgres again and say why in one line.
+    # (A dir the postgres user can reach, so the cluster and its command line live under it.)
+    state = Path(tempfile.mkdtemp(prefix="sandbox-failed-up-"))
+    try:
+        os.chmod(state, 0o755)
+        res = run_cli(state, "up", env={"SANDBOX_REDIS_BIN": str(state / "no-redis-server")})
+        assert res.returncode == 1
+        assert len(res.stderr.strip().splitlines()) == 1 and res.stderr.startswith("sandbox up failed:")
+        assert "no-redis-server" in res.stderr
+        assert (state / "logs" / "postgres.log").exists(), "Postgres really had started"
+        leftovers = [p for p in os.listdir("/proc") if p.isdigit() and str(state) in _cmdline(int(p))]
+        assert leftovers == [], "no process of the failed up survives"
+        assert not (state / "pids").exists() and not (state / "postgres").exists()
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
