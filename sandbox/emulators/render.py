@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from sandbox.config import Commit, commit_sha
 from sandbox.emulators.common import bearer_auth, build_app, json_body, render_error
-from sandbox.emulators.render_obs import Observability
+from sandbox.emulators.render_obs import Observability, parse_time
 from sandbox.render_model import SUCCESS, RenderModel, Service, rfc3339
 
 MAX_LIMIT = 100
@@ -39,6 +39,21 @@ def _page(items: list[tuple[str, dict]], request: Request, key: str) -> Response
         ids = [c for c, _ in items]
         items = items[ids.index(cursor) + 1:] if cursor in ids else []
     return JSONResponse([{key: item, "cursor": c} for c, item in items[:limit]])
+
+
+def _in_window(deploy, q) -> bool:
+    """createdBefore/After, updatedBefore/After, finishedBefore/After (RFC3339)."""
+    for field, ts in (("created", deploy.created_at), ("updated", deploy.updated_at),
+                      ("finished", deploy.finished_at)):
+        before, after = q.get(f"{field}Before"), q.get(f"{field}After")
+        if (before or after) and ts is None:
+            return False
+        ms = int(ts * 1000)  # the API shows milliseconds: compare at that precision
+        if before and not ms < round(parse_time(before, 0) * 1000):
+            return False
+        if after and not ms > round(parse_time(after, 0) * 1000):
+            return False
+    return True
 
 
 def create_render_app(model: RenderModel, obs: Observability, token) -> Starlette:
@@ -84,6 +99,10 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
             return JSONResponse(model.deploy(service, commit).to_json(), status_code=201)
         statuses = request.query_params.getlist("status")
         found = [d for d in service.deploys if not statuses or d.status in statuses]
+        try:
+            found = [d for d in found if _in_window(d, request.query_params)]
+        except ValueError as exc:
+            return render_error(400, f"invalid time filter: {exc}")
         return _page([(d.id, d.to_json()) for d in found], request, "deploy")
 
     async def get_deploy(request: Request) -> Response:

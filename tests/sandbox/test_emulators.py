@@ -79,6 +79,7 @@ def test_render_deploys_newest_first_with_limit_and_status_filter(stack):
         both = r.get(f"/services/{sid}/deploys", params=[("status", "live"), ("status", "deactivated")]).json()
         single = r.get(f"/services/{sid}/deploys/{rows[0]['deploy']['id']}").json()
         page2 = r.get(f"/services/{sid}/deploys", params={"cursor": one[0]["cursor"], "limit": 1}).json()
+        newer = r.get(f"/services/{sid}/deploys", params={"createdAfter": rows[1]["deploy"]["createdAt"]}).json()
     deploys = [row["deploy"] for row in rows]
     assert len(deploys) >= 2
     created = [d["createdAt"] for d in deploys]
@@ -95,6 +96,7 @@ def test_render_deploys_newest_first_with_limit_and_status_filter(stack):
     assert {row["deploy"]["status"] for row in both} == {"live", "deactivated"}
     assert single == deploys[0]
     assert page2[0]["deploy"]["id"] == deploys[1]["id"]
+    assert [row["deploy"]["id"] for row in newer] == [d["id"] for d in deploys[:1]]
 
 
 def test_render_env_vars_get_put_delete(stack):
