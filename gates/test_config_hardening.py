@@ -26,8 +26,9 @@ def test_allowed_origins_is_an_explicit_list(render_env, target, evidence):
 
 @pytest.mark.criterion("redis-url")
 @pytest.mark.parametrize("service", ["api", "worker"])
-def test_redis_url_is_set(render_env, service):
+def test_redis_url_is_set(render_env, service, evidence):
     value = render_env[service].get("REDIS_URL", "")
+    evidence.note(f"REDIS_URL on the {service} service", "set (value withheld)" if value else "unset")
     assert value, f"REDIS_URL is not set on the {service} service"
     assert value.startswith(("redis://", "rediss://")), f"REDIS_URL on the {service} service is not a redis:// URL"
 

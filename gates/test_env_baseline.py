@@ -8,8 +8,12 @@ pytestmark = pytest.mark.predeploy
 
 @pytest.mark.criterion("render-env-baseline")
 @pytest.mark.parametrize("service", ["api", "worker"])
-def test_render_env_baseline(render_env, env_baseline, service):
+def test_render_env_baseline(render_env, env_baseline, service, evidence):
     env = render_env[service]
+    # Keys only, and the values the baseline prescribes (flags, not secrets).
+    evidence.note(f"{service} service env keys", ", ".join(sorted(env)))
+    evidence.note(f"{service} service baseline values",
+                  "\n".join(f"{k}={env.get(k)!r}" for k in env_baseline["render_expected"]))
     missing = [k for k in env_baseline["render_required"] if not env.get(k)]
     missing += [" or ".join(group) for group in env_baseline["render_one_of"] if not any(env.get(k) for k in group)]
     assert not missing, f"{service} service lacks {', '.join(missing)}"
