@@ -1,38 +1,92 @@
-"""Optional pytest-html glue: the verdict banner and criteria table at the top of the report."""
+"""Optional pytest-html glue: verdict banner, criteria, waivers and rollback on top; evidence per test."""
 
 from __future__ import annotations
 
-import html as _html
+import base64
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
+from gonogo import html_render as render
 from gonogo.redact import redact
 
 if TYPE_CHECKING:
     from gonogo.recorder import GonogoSession
 
+# Larger images are listed by name: the report must stay small enough to open and to mail.
+IMAGE_LIMIT = 5 * 1024 * 1024
+
+
+def read_image(path: str) -> str | None:
+    """The file as base64, or None when it is gone, unreadable or too large to embed."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(IMAGE_LIMIT + 1)
+    except OSError:
+        return None
+    if not data or len(data) > IMAGE_LIMIT:
+        return None
+    return base64.b64encode(data).decode("ascii")
+
 
 class HtmlSummary:
-    """Registered only when pytest-html is present; the verdict is final before it renders."""
+    """Registered on the controller only when pytest-html is present; the verdict is final before it renders."""
 
     def __init__(self, recorder: GonogoSession) -> None:
         self.recorder = recorder
+        self._report_data: Any = None
+        self._title = ""
 
-    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str]) -> None:
+    def _esc(self) -> render.Escape:
+        config = self.recorder.config
+        return render.escaper(lambda text: redact(text, config))
+
+    def pytest_html_report_title(self, report: Any) -> None:
+        # Kept to put the verdict into the title once it is known (pytest-html renders the title last).
+        self._report_data = report
+        self._title = str(report.title)
+
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(2, '<th class="sortable" data-column-type="criterion">Criterion</th>')
+
+    def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
+        info = getattr(report, "gonogo", None) or {}
+        cid = info.get("criterion") or self.recorder.nodemap.get(getattr(report, "nodeid", ""), "")
+        cells.insert(2, f'<td class="col-criterion">{self._esc()(cid)}</td>')
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # The controller has the evidence (report.gonogo, also under xdist); pytest-html reads
+        # report.extras in its own trylast logreport, so they are attached here, before it. The teardown
+        # report carries every record, including what fixtures kept at teardown (a screenshot).
+        if report.when != "teardown":
+            return
+        info = getattr(report, "gonogo", None)
+        if not info or "criterion" not in info:
+            return
+        cid = info["criterion"]
+        criterion = self.recorder.runbook.criteria.get(cid)
+        stage = criterion.stage if criterion is not None else ""
+        fragment = render.evidence_html(cid, stage, info.get("evidence") or (), self._esc(), read_image)
+        from pytest_html import extras
+
+        report.extras = [*getattr(report, "extras", []), extras.html(fragment)]
+
+    def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
+                                    session: pytest.Session) -> None:
         verdict = self.recorder.verdict
         if verdict is None:
             return
-        config = self.recorder.config
-        colour = "#1a7f37" if verdict.go else "#cf222e"
-        esc = lambda text: _html.escape(redact(str(text), config))  # noqa: E731
-        reasons = "".join(f"<li>{esc(r)}</li>" for r in verdict.reasons)
-        rows = "".join(
-            f"<tr><td>{esc(r.criterion.id)}</td><td>{esc(r.criterion.title)}</td><td>{esc(r.criterion.stage)}</td>"
-            f"<td>{esc(r.status.value)}</td><td>{len(r.tests)}</td><td>{r.duration_s:.2f}s</td></tr>"
-            for r in verdict.criteria
-        )
+        esc = self._esc()
+        today = dt.datetime.now(dt.timezone.utc).date()
+        in_scope = {r.criterion.id for r in verdict.criteria}
         prefix.append(
-            f'<div class="gonogo-verdict" style="padding:8px;color:#fff;background:{colour};font-size:1.4em">'
-            f"{verdict.word}</div><ul>{reasons}</ul>"
-            "<table class=\"gonogo-criteria\"><tr><th>criterion</th><th>title</th><th>stage</th>"
-            f"<th>status</th><th>tests</th><th>time</th></tr>{rows}</table>"
+            f'{render.STYLE}<div class="gonogo">{render.banner(verdict, esc)}'
+            f"{render.criteria_table(verdict, esc)}"
+            f"{render.waivers_table(self.recorder.runbook.waivers, today, in_scope, esc)}"
+            f"{render.rollback_section(self.recorder.rollback, verdict, esc)}</div>"
         )
+        if self._report_data is not None:
+            target = f" {verdict.target}" if verdict.target else ""
+            self._report_data.title = f"{verdict.word}{target}: {self._title}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from gonogo import hookspecs
+from gonogo import hookspecs, markdown
 from gonogo.evidence import evidence  # noqa: F401 - the fixture, registered with this plugin
 from gonogo.recorder import GonogoSession
 from gonogo.runbook import STAGES, Runbook, RunbookError, load_runbook
+from gonogo.scrub import OutputScrubber
 from gonogo.settings import Settings, add_options, resolve
 
 runbook_key = pytest.StashKey[Runbook]()
@@ -28,6 +29,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+    markdown.add_option(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,7 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
     recorder = GonogoSession(config, settings, runbook)
     config.stash[recorder_key] = recorder
     config.pluginmanager.register(recorder, "gonogo-session")
-    if config.pluginmanager.hasplugin("html") and not hasattr(config, "workerinput"):
+    config.pluginmanager.register(OutputScrubber(config), "gonogo-scrub")
+    if hasattr(config, "workerinput"):
+        return  # Reports are written by the controller only.
+    config.pluginmanager.register(markdown.MarkdownSummary(recorder), "gonogo-markdown")
+    if config.pluginmanager.hasplugin("html"):
         from gonogo import html
 
         config.pluginmanager.register(html.HtmlSummary(recorder), "gonogo-html")
@@ -50,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     recorder = config.stash.get(recorder_key, None)
     if recorder is not None:
-        for name in ("gonogo-html", "gonogo-session"):
+        for name in ("gonogo-html", "gonogo-markdown", "gonogo-scrub", "gonogo-session"):
             plugin = config.pluginmanager.get_plugin(name)
             if plugin is not None:
                 config.pluginmanager.unregister(plugin)
