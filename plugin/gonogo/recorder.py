@@ -16,6 +16,7 @@ from gonogo import rollback as rb
 from gonogo.evidence import evidence_key
 from gonogo.redact import redact, redact_text, secrets_of
 from gonogo.runbook import STAGES, Runbook
+from gonogo.scrub import redact_report
 from gonogo.settings import Settings
 from gonogo.summary import render_summary
 from gonogo.verdict import EXIT_ROLLBACK_FAILED, Status, TestRecord, Verdict, WaiverState, fold
@@ -184,20 +185,9 @@ class GonogoSession:
             # Taken before the long report is flattened by redaction, and redacted itself.
             info["message"] = redact_text(_message(rep), secrets_of(self.config))
         if rep.longrepr is not None:
-            self._redact_report(rep)
+            # Structure kept, so the terminal's crash line and JUnit's failure message stay short.
+            redact_report(rep, secrets_of(self.config))
         return rep
-
-    def _redact_report(self, rep: pytest.TestReport) -> None:
-        secrets = secrets_of(self.config)
-        if isinstance(rep.longrepr, tuple):
-            path, lineno, text = rep.longrepr
-            rep.longrepr = (path, lineno, redact_text(text, secrets))
-        else:
-            text = str(rep.longrepr)
-            clean = redact_text(text, secrets)
-            if clean != text:
-                rep.longrepr = clean
-        rep.sections = [(title, redact_text(body, secrets)) for title, body in rep.sections]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
