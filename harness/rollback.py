@@ -30,7 +30,7 @@ def capture_live(target: Target) -> dict:
             with render_client(target) as render:
                 for role, field in SERVICES:
                     deploy = render.latest_deploy(getattr(target, field))
-                    judged[role] = deploy and {"id": deploy.id, "status": deploy.status}
+                    judged[role] = deploy and {"id": deploy.id, "status": deploy.status, "commit": deploy.commit_id}
         if target.secrets.get("vercel_token"):
             with vercel_client(target) as vercel:
                 newest = vercel.list_deployments(target.vercel_project_id, target="production", limit=1)
@@ -44,12 +44,14 @@ def capture_live(target: Target) -> dict:
 
 def actions(target: Target, scopes, judged: dict, *, release_sha: str | None = None) -> list[RollbackAction]:
     result: list[RollbackAction] = []
+    # API and worker ship from one commit: the release is the one named, else the API's live commit.
+    release = release_sha or (judged.get("API") or {}).get("commit")
     if "backend" in scopes:
         for role, field in SERVICES:
             service_id = getattr(target, field)
             result.append(RollbackAction(
                 name=f"render: roll back the {role} {service_id} to its previous live deploy",
-                run=lambda role=role, service_id=service_id: _render_rollback(target, role, service_id, judged.get(role)),
+                run=lambda role=role, service_id=service_id: _render_rollback(target, role, service_id, judged.get(role), release),
                 detail="POST /services/{id}/rollback to the newest deactivated deploy older than the live one; wait until live",
             ))
         result.append(RollbackAction(
@@ -71,13 +73,17 @@ def actions(target: Target, scopes, judged: dict, *, release_sha: str | None = N
     return result
 
 
-def _render_rollback(target: Target, role: str, service_id: str, judged: dict | None) -> str:
+def _render_rollback(target: Target, role: str, service_id: str, judged: dict | None, release: str | None) -> str:
     with render_client(target) as render:
         newest = render.latest_deploy(service_id)
         if newest is None:
             raise RuntimeError(f"the {role} service has no deploys")
         if judged and newest.id != judged["id"]:
             return f"nothing done: the newest {role} deploy is now {newest.id}, not the judged {judged['id']}"
+        if release and newest.commit_id != release:
+            # A service the release did not touch stays as it is (section 7 names both because a
+            # release normally ships to both).
+            return f"nothing done: the {role} runs commit {newest.commit_id}, not the release {release} under judgment"
         if newest.status != "live":
             # A build that failed never went live: the previous deploy still serves.
             return f"nothing to roll back: the newest {role} deploy {newest.id} is {newest.status}, it never went live"
