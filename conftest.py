@@ -374,8 +374,11 @@ def persona_regression(gate, thresholds: dict, tmp_path: Path, evidence):
 @pytest.fixture(scope="session")
 def soak_window(pytestconfig: pytest.Config, render, target: Target, thresholds: dict) -> SoakWindow:
     duration = pytestconfig.option.soak_duration or target.soak_duration_s
-    deploy = render.latest_deploy(target.render_api_service_id)
-    start = (deploy.finished_at if deploy and deploy.finished_at else utcnow()).astimezone(timezone.utc)
+    # The window opens when the current state went live: the newer of the API and worker deploys, so the
+    # errors of a worker deploy that has since been replaced are not blamed on what is live now.
+    finished = [d.finished_at for d in (render.latest_deploy(target.render_api_service_id),
+                                        render.latest_deploy(target.render_worker_service_id)) if d and d.finished_at]
+    start = (max(finished) if finished else utcnow()).astimezone(timezone.utc)
     interval = min(thresholds["soak_poll_interval_s"], max(1.0, duration / 4))
     return SoakWindow(start=start, duration=duration, interval=interval)
 
