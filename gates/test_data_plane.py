@@ -11,6 +11,8 @@ def test_expected_migrations_are_applied(supabase, target, evidence):
     applied = supabase.list_migrations(target.supabase_project_ref)
     names = {m.name for m in applied} | {m.version for m in applied}
     evidence.note("applied migrations", "\n".join(f"{m.version} {m.name}" for m in applied[-15:]))
+    # Fail closed: a target that lists no expected migrations would otherwise pass whatever is applied.
+    assert target.expected_migrations, f"target {target.name} lists no expected_migrations; add them to the target"
     missing = [m for m in target.expected_migrations if m not in names]
     assert not missing, f"Supabase lacks the expected migration(s) {', '.join(missing)}"
 
