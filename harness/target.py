@@ -59,6 +59,8 @@ class Target:
     frontend_node_version: str = "20.x"
     foreign_origin: str = "https://gonogo-foreign-origin.invalid"
     soak_duration_s: float = 1800.0
+    # How long a learning job may take here (default: runbook.toml thresholds.learning_job_timeout_s).
+    learning_job_timeout_s: float | None = None
     app_repo: str | None = None
     # Production writes (feedback, chats) go to this dedicated smoke twin; default: the owner's first twin.
     smoke_twin_id: str | None = None
@@ -187,4 +189,7 @@ def load_target(spec: str, runbook: Mapping, rootdir: Path, env: Mapping[str, st
             raise TargetError(f"{target.source}: {key} = {value!r} is not an http(s) URL")
     if not isinstance(target.soak_duration_s, (int, float)) or target.soak_duration_s <= 0:
         raise TargetError(f"{target.source}: soak_duration_s = {target.soak_duration_s!r} must be a positive number of seconds")
+    timeout = target.learning_job_timeout_s
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise TargetError(f"{target.source}: learning_job_timeout_s = {timeout!r} must be a positive number of seconds")
     return replace(target, soak_duration_s=float(target.soak_duration_s))

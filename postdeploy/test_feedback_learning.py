@@ -6,7 +6,7 @@ import pytest
 
 @pytest.mark.postdeploy
 @pytest.mark.criterion("feedback-learning")
-def test_feedback_event_reaches_a_processed_learning_job(api, owner, run_id, database, thresholds, wait_for):
+def test_feedback_event_reaches_a_processed_learning_job(api, owner, run_id, database, thresholds, wait_for, target):
     job_id = None
     # The API enqueues a job once the twin has FEEDBACK_LEARNING_MIN_EVENTS unprocessed events.
     for n in range(1, thresholds["max_feedback_events"] + 1):
@@ -29,5 +29,6 @@ def test_feedback_event_reaches_a_processed_learning_job(api, owner, run_id, dat
         return reply.json().get("status")
 
     status = wait_for(job_status, lambda s: s in ("completed", "failed"),
-                      timeout=thresholds["learning_job_timeout_s"], what=f"learning job {job_id} to finish")
+                      timeout=target.learning_job_timeout_s or thresholds["learning_job_timeout_s"],
+                      what=f"learning job {job_id} to finish")
     assert status == "completed", f"learning job {job_id} ended {status!r}"
