@@ -90,8 +90,12 @@ def _selected_criteria(items: list[pytest.Item]) -> set[str]:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Before any test runs: the target must load, hold the credentials the selection needs, and answer."""
-    config = session.config
-    criteria = _selected_criteria(session.items)
+    if hasattr(session.config, "workerinput"):
+        return  # under xdist the controller checked before handing out any test
+    _check_ready(session.config, _selected_criteria(session.items))
+
+
+def _check_ready(config: pytest.Config, criteria: set[str]) -> None:
     if not criteria:
         return
     if target_error_key in config.stash:
@@ -114,26 +118,33 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 f"target sandbox: the sandbox API at {target.api_url} does not answer; {SANDBOX_START_HINT}") from None
 
 
+def _stages_in_scope(config: pytest.Config) -> set[str]:
+    """The stages `-m` selects (all without `-m`), evaluated as `-m` itself does."""
+    markexpr = config.option.markexpr
+    if not markexpr:
+        return set(STAGES)
+    from _pytest.mark.expression import Expression
+
+    expression = Expression.compile(markexpr)
+    return {stage for stage in STAGES if expression.evaluate(lambda name, stage=stage, **_: name == stage)}
+
+
 def _app_repo(config: pytest.Config, target: Target) -> Path | None:
     value = config.option.app_repo or target.app_repo
     return Path(value) if value else None
 
 
 # ------------------------------------------------------------------------------ rollback (section 7)
-def _after_deploy_in_scope(config: pytest.Config) -> bool:
-    """Whether `-m` selects a stage after the deploy (a rollback is only ever for those)."""
-    markexpr = config.option.markexpr
-    if not markexpr:
-        return True
-    from _pytest.mark.expression import Expression  # what `-m` itself uses
-
-    expression = Expression.compile(markexpr)
-    return any(expression.evaluate(lambda name, stage=stage, **_: name == stage) for stage in STAGES[1:])
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
-    if hasattr(config, "workerinput") or target_key not in config.stash or not _after_deploy_in_scope(config):
+    if hasattr(config, "workerinput"):
+        return
+    stages = _stages_in_scope(config)
+    if config.pluginmanager.has_plugin("dsession"):
+        # The xdist controller collects nothing: check what the selected stages need (-k aside).
+        criteria = config.stash[runbook_key].get("criteria", {})
+        _check_ready(config, {cid for cid, c in criteria.items() if c.get("stage") in stages})
+    if target_key not in config.stash or not stages - {"predeploy"}:
         return
     # What the verdict will judge: a rollback later acts only if this is still what is live.
     config.stash[judged_key] = rollback.capture_live(config.stash[target_key])
