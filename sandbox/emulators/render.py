@@ -46,7 +46,9 @@ def _in_window(deploy, q) -> bool:
     for field, ts in (("created", deploy.created_at), ("updated", deploy.updated_at),
                       ("finished", deploy.finished_at)):
         before, after = q.get(f"{field}Before"), q.get(f"{field}After")
-        if (before or after) and ts is None:
+        if not (before or after):
+            continue  # a deploy still in progress has no finishedAt: only a filter on it excludes it
+        if ts is None:
             return False
         ms = int(ts * 1000)  # the API shows milliseconds: compare at that precision
         if before and not ms < round(parse_time(before, 0) * 1000):

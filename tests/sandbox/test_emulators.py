@@ -6,7 +6,7 @@ import re
 
 import httpx
 import pytest
-from _stack import module_stack, wait_until
+from _stack import module_stack, wait_deploy, wait_until
 
 stack = module_stack()
 
@@ -279,3 +279,15 @@ def test_chaos_modes(stack, emulator):
         with pytest.raises(httpx.ReadTimeout):
             client.get(url, timeout=0.3)
         assert chaos(mode="teapot").status_code == 400
+
+
+def test_render_lists_deploys_while_one_is_still_in_progress(stack):
+    # A deploy in progress has no finishedAt yet; listing must not trip over it (it once answered 500).
+    sid = stack.status["render_worker_service_id"]
+    with stack.render() as r:
+        started = r.post(f"/services/{sid}/deploys", json={"clearCache": "do_not_clear"}).json()
+        assert started["status"] == "build_in_progress" and started["finishedAt"] is None
+        listing = r.get(f"/services/{sid}/deploys", params={"limit": 5})
+        assert listing.status_code == 200, listing.text
+        assert listing.json()[0]["deploy"]["id"] == started["id"]
+        assert wait_deploy(r, sid, started["id"])["status"] == "live"
