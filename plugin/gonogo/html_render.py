@@ -39,6 +39,7 @@ footer { order: 3; }
 .gonogo th, .gonogo td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical-align: top; }
 .gonogo th { background: #f6f8fa; }
 .gonogo .st { font-weight: bold; }
+.gonogo tr.gonogo-bad td { background: #ffebe9; }
 .gonogo-ev { margin: 6px 0 10px; font-size: 13px; }
 .gonogo-ev pre { white-space: pre-wrap; background: #f6f8fa; padding: 6px; max-height: 320px; overflow: auto;
                  margin: 2px 0; }
@@ -81,7 +82,9 @@ def criteria_table(verdict: Verdict, esc: Escape) -> str:
             counts[t.outcome.value] = counts.get(t.outcome.value, 0) + 1
         tests = ", ".join(f"{n} {o}" for o, n in sorted(counts.items())) or "none ran"
         kind = "" if c.blocking else " <em>(advisory)</em>"
-        rows.append(f"<tr><td>{esc(c.id)}{kind}</td><td>{esc(c.title)}</td><td>{esc(c.stage)}</td>"
+        # A blocking criterion that stands in the way of GO is tinted, so the eye finds it in a long table.
+        tint = ' class="gonogo-bad"' if c.blocking and not r.ok else ""
+        rows.append(f"<tr{tint}><td>{esc(c.id)}{kind}</td><td>{esc(c.title)}</td><td>{esc(c.stage)}</td>"
                     f"<td>{'' if c.go_no_go is None else c.go_no_go}</td>"
                     f"{_status_cell(r.status, r.underlying, esc)}<td>{esc(tests)}</td>"
                     f"<td>{r.duration_s:.2f} s</td></tr>")

@@ -111,8 +111,8 @@ def test_no_go_report_has_banner_criteria_waivers_rollback_and_evidence(pytester
     assert "<h3>NO-GO because</h3>" in top
     assert '<li class="reason">health failed: test_smoke.py::test_health: GET /health answered 503</li>' in top
     # The criteria table: id, title, stage, go/no-go number, status, tests, time.
-    assert re.search(r"<tr><td>health</td><td>GET /health is healthy</td><td>smoke</td><td>3</td>"
-                     r'<td class="st" style="color:#cf222e">failed</td><td>1 failed</td><td>[0-9.]+ s</td></tr>', top)
+    assert re.search(r'<tr class="gonogo-bad"><td>health</td><td>GET /health is healthy</td><td>smoke</td>'
+                     r'<td>3</td><td class="st" style="color:#cf222e">failed</td><td>1 failed</td><td>[0-9.]+ s</td></tr>', top)
     assert "<td>frontend</td><td>frontend aliased</td><td>smoke</td><td></td>" in top
     assert "<td>cpu <em>(advisory)</em></td>" in top and '<li class="warning">advisory cpu missing' in top
     # A current waiver turns a criterion that did not run into waived, the underlying status still shown.
