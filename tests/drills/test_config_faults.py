@@ -1,0 +1,16 @@
+"""Drills: each config / data-plane fault of the sandbox turns exactly its expected criteria NO-GO."""
+
+from __future__ import annotations
+
+import pytest
+from _drill import CONFIG_FILE_FAULTS, EXPECTED, inject_and_judge, module_stack
+
+stack = module_stack()
+
+
+@pytest.mark.parametrize("fault", CONFIG_FILE_FAULTS)
+def test_fault_turns_exactly_its_criteria_no_go(stack, fault, tmp_path):
+    run = inject_and_judge(stack, fault, tmp_path)
+    # The failure says what the operator must fix, not only that something failed.
+    for criterion in EXPECTED[fault]:
+        assert any(run.messages(criterion)), f"{criterion} failed without a message"
