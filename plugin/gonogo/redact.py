@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from typing import TYPE_CHECKING, Iterable
+from urllib.parse import quote, quote_plus
 
 if TYPE_CHECKING:
     import pytest
@@ -23,9 +24,14 @@ _BUILTIN = (
 )
 
 
+def _spellings(secret: str) -> set[str]:
+    """The secret and its URL-encoded forms: in a query string or a path it is written percent-encoded."""
+    return {secret, quote(secret, safe=""), quote(secret, safe="/:@"), quote_plus(secret)}
+
+
 @functools.lru_cache(maxsize=32)
 def _secret_pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
-    usable = sorted({s for s in secrets if len(s) >= MIN_SECRET_LEN}, key=len, reverse=True)
+    usable = sorted({f for s in secrets if len(s) >= MIN_SECRET_LEN for f in _spellings(s)}, key=len, reverse=True)
     if not usable:
         return None
     # Longest first, so a secret that contains another is masked whole.
