@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -14,28 +15,32 @@ TOKEN = "canary-render-key-7f3a9c"
 PASSWORD = "canary-Pa55word-q8z"
 DB_PASSWORD = "canary-dbpass-4k2"
 DB_URL = f"postgresql://app:{DB_PASSWORD}@127.0.0.1:5432/app"
+# Percent-encoded in a query string or a path: it must be masked in that spelling too.
+ODD = "canary+odd pass/w@rd=1"
 # Not declared anywhere: the built-in JWT and bearer patterns must catch them.
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYW5hcnkifQ.Y2FuYXJ5LXNpZw"
 BEARER = "canarybearer0123456789"
-CANARIES = (TOKEN, PASSWORD, DB_PASSWORD, DB_URL, JWT, BEARER)
+CANARIES = (TOKEN, PASSWORD, DB_PASSWORD, DB_URL, JWT, BEARER, ODD, quote(ODD, safe=""), quote_plus(ODD))
 
 CONFTEST = f"""
 def pytest_gonogo_secrets(config):
     # As the runbook's conftest does: the values, and the password inside the DSN.
-    return ["{TOKEN}", "{PASSWORD}", "{DB_URL}", "{DB_PASSWORD}"]
+    return ["{TOKEN}", "{PASSWORD}", "{DB_URL}", "{DB_PASSWORD}", "{ODD}"]
 """
 
 # Plain text (not an f-string): the inner module has f-strings of its own; constants are put in below.
 TESTS = """
 import logging, sys, types, warnings
+from urllib.parse import quote, urlencode
 import pytest
 from pytest_html import extras as html_extras
 
 FAIL = @FAIL@
-TOKEN, PASSWORD, DB_URL, JWT, BEARER = @CONSTS@
+TOKEN, PASSWORD, DB_URL, JWT, BEARER, ODD = @CONSTS@
 
 def fake_response(status):
-    request = types.SimpleNamespace(method="POST", url=f"http://127.0.0.1:9/auth/login?token={TOKEN}")
+    query = urlencode({"token": TOKEN, "password": ODD})
+    request = types.SimpleNamespace(method="POST", url=f"http://127.0.0.1:9/auth/{quote(ODD, safe='')}?{query}")
     body = f'{{"access_token": "{JWT}", "echo": "Authorization: Bearer {BEARER}", "pw": "{PASSWORD}"}}'
     return types.SimpleNamespace(request=request, status_code=status, text=body,
                                  headers={"x-echo": TOKEN, "authorization": f"Bearer {BEARER}"},
@@ -51,7 +56,7 @@ def session_token():
 @pytest.mark.criterion("health")
 @pytest.mark.parametrize("key", [TOKEN])
 def test_health(evidence, key, record_property, extras):
-    print("connecting to", DB_URL, "with token", key)
+    print("connecting to", DB_URL, "with token", key, "via", f"http://127.0.0.1:9/?{urlencode({'p': ODD})}")
     print("owner password", PASSWORD, "Authorization: Bearer " + BEARER, file=sys.stderr)
     logging.getLogger("app").warning("login %s got %s", PASSWORD, JWT)
     warnings.warn(f"deprecated key {TOKEN}")
@@ -67,7 +72,7 @@ def test_health(evidence, key, record_property, extras):
 @pytest.mark.criterion("frontend")
 def test_frontend(session_token):
     print("got", session_token)
-""".replace("@CONSTS@", repr((TOKEN, PASSWORD, DB_URL, JWT, BEARER)))
+""".replace("@CONSTS@", repr((TOKEN, PASSWORD, DB_URL, JWT, BEARER, ODD)))
 
 BROKEN = f"""
 raise RuntimeError("cannot import: {DB_URL} refused {PASSWORD}")
@@ -114,6 +119,7 @@ def test_no_canary_in_terminal_or_any_report_file(pytester: pytest.Pytester, run
     # And the places they were put really are there, masked (not simply missing).
     terminal = texts["terminal stdout"]
     assert "test_smoke.py::test_health[***]" in terminal
+    assert "via http://127.0.0.1:9/?p=***" in terminal
     assert "login *** got ***" in terminal  # the live log line
     html = texts[str((reports / "report.html").relative_to(pytester.path))]
     assert "test_health[***]" in html and "Authorization: Bearer ***" in html
