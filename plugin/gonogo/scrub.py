@@ -6,6 +6,7 @@ import html as _html
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -156,6 +157,7 @@ class OutputScrubber:
         self.config = config
         self.is_worker = hasattr(config, "workerinput")
         self._terminal: tuple[Any, Any] | None = None
+        self._std: tuple[Any, Any] | None = None
 
     # Outermost wrappers: gonogo's recorder has taken its unredacted failure message by then.
     @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -190,6 +192,12 @@ class OutputScrubber:
             return
         writer._file = RedactingStream(stream, self.config)  # type: ignore[union-attr]
         self._terminal = (writer, stream)
+        if self.config.getoption("capture", None) == "no":
+            # With -s a test's own print() goes straight to sys.stdout/err: mask it there too
+            # (output a subprocess writes to the file descriptors directly is beyond reach).
+            self._std = (sys.stdout, sys.stderr)
+            sys.stdout = RedactingStream(sys.stdout, self.config)  # type: ignore[assignment]
+            sys.stderr = RedactingStream(sys.stderr, self.config)  # type: ignore[assignment]
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -197,6 +205,14 @@ class OutputScrubber:
             writer, stream = self._terminal
             writer._file = stream
             self._terminal = None
+        if self._std is not None:
+            out, err = self._std
+            # Only undo our own wrapping: something may have replaced them since.
+            if isinstance(sys.stdout, RedactingStream):
+                sys.stdout = out
+            if isinstance(sys.stderr, RedactingStream):
+                sys.stderr = err
+            self._std = None
         if self.is_worker:
             return
         # JUnit and pytest-html are written by their plugins (test ids, environment, their own markup):

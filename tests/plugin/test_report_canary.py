@@ -129,3 +129,15 @@ def test_no_canary_in_terminal_or_any_report_file(pytester: pytest.Pytester, run
         assert "login failed with *** and *** at ***" in terminal
         assert "secret_local = '***'" in terminal
         assert "cannot import: *** refused ***" in terminal
+
+
+def test_no_canary_with_capture_off(pytester: pytest.Pytester, runbook) -> None:
+    """With -s a test's print() reaches the terminal directly: it is masked there too."""
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_smoke=TESTS.replace("@FAIL@", "False"))
+    result = pytester.runpytest("-m", "smoke", "-s")
+    assert result.ret == EXIT_GO
+    texts = {"terminal stdout": result.stdout.str(), "terminal stderr": result.stderr.str()}
+    assert leaks(texts) == []
+    assert "connecting to *** with token *** via http://127.0.0.1:9/?p=***" in texts["terminal stdout"]
+    assert "owner password *** Authorization: Bearer ***" in texts["terminal stderr"]
