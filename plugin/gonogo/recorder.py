@@ -267,7 +267,9 @@ class GonogoSession:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.is_worker:
+        if self.is_worker or exitstatus == pytest.ExitCode.USAGE_ERROR:
+            # A refused run (a usage error) has no verdict: its one error line is all it prints, and no
+            # verdict.json of a run that never happened is written.
             return
         why = session.shouldfail or session.shouldstop or self.interrupted
         if not why and exitstatus == pytest.ExitCode.INTERRUPTED:
@@ -294,8 +296,6 @@ class GonogoSession:
         self.rollback = rb.perform(self.config, self.verdict, self.settings.rollback,
                                    self.settings.rollback_timeout)
         self._write_json()
-        if exitstatus == pytest.ExitCode.USAGE_ERROR:
-            return
         code = self.verdict.exit_code
         if self.rollback.failed:
             code = EXIT_ROLLBACK_FAILED

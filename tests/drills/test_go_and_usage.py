@@ -89,9 +89,6 @@ def test_production_without_secrets_is_one_usage_line(tmp_path):
     assert [line for line in run.stderr.splitlines() if line.strip()] == [lines[0]], run.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="plugin: on a usage error raised at collection (missing secrets) it still "
-                   "prints the full verdict table (every criterion 'missing', NO-GO) and writes verdict.json, "
-                   "so the one usage line is not the only output")
 def test_production_without_secrets_prints_nothing_else(tmp_path):
     run = _production_smoke(tmp_path)
     assert run.returncode == 4
