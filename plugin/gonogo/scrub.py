@@ -49,8 +49,9 @@ def redact_longrepr(longrepr: Any, secrets: tuple[str, ...]) -> Any:
     except Exception:  # noqa: BLE001 - an unknown repr type: fall back to its text, masked
         return redact_text(str(longrepr), secrets)
     text = str(longrepr)
+    clean = redact_text(text, secrets)
     # The walk covered pytest's repr classes; anything it could not reach is masked in the flat text.
-    return longrepr if redact_text(text, secrets) == text else redact_text(text, secrets)
+    return longrepr if clean == text else clean
 
 
 def _redact_in_place(obj: Any, secrets: tuple[str, ...], seen: set[int]) -> None:
