@@ -129,3 +129,28 @@ def test_b():
     assert "gonogo verdict" not in result.stdout.str() and "gonogo:" not in result.stdout.str()
     assert not (pytester.path / "reports").exists()
     assert pytester.runpytest("-k", "nothing").ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_a_usage_error_from_a_conftest_leaves_no_verdict(pytester: pytest.Pytester) -> None:
+    # A project's conftest refusing the run (missing credentials, say) before any test: its one line only.
+    pytester.makefile(".toml", runbook=GOOD)
+    pytester.makeconftest("""
+import pytest
+
+def pytest_collection_finish(session):
+    raise pytest.UsageError("--target production: missing secret env var(s) RENDER_API_KEY")
+""")
+    pytester.makepyfile(test_smoke="""
+import pytest
+
+@pytest.mark.smoke
+@pytest.mark.criterion("health")
+def test_health():
+    pass
+""")
+    result = pytester.runpytest_subprocess("-m", "smoke")
+    assert result.ret == EXIT_USAGE
+    assert [line for line in result.errlines if line.strip()] == [
+        "ERROR: --target production: missing secret env var(s) RENDER_API_KEY"]
+    assert not any("gonogo verdict" in line or "NO-GO" in line for line in result.outlines)
+    assert not (pytester.path / "reports" / "verdict.json").exists()
