@@ -1,4 +1,4 @@
-"""Drills: each bad deploy of the sandbox turns exactly its expected criteria NO-GO; a bad deploy is rolled back."""
+"""Drills: each bad deploy or worker fault turns exactly its expected criteria NO-GO; a bad deploy is rolled back."""
 
 from __future__ import annotations
 
