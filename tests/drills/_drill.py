@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -20,7 +22,8 @@ from _stack import REPO_ROOT, Stack, module_stack, newest_deploy, wait_until  # 
 
 __all__ = ["REPO_ROOT", "Stack", "module_stack", "newest_deploy", "wait_until", "CODE_GATES", "NOT_CODE_GATES",
            "Run", "run_runbook", "assert_fault_verdict", "inject_and_judge", "assert_healthy", "target_file",
-           "EXPECTED", "GO_FILE_FAULTS", "CONFIG_FILE_FAULTS", "DEPLOY_FILE_FAULTS"]
+           "EXPECTED", "GO_FILE_FAULTS", "CONFIG_FILE_FAULTS", "DEPLOY_FILE_FAULTS", "RUNS", "JWT_TAIL",
+           "assert_no_secrets"]
 
 SUITES = ("gates", "smoke", "postdeploy")
 RUN_TIMEOUT_S = 300
@@ -71,6 +74,8 @@ class Run:
     stdout: str
     stderr: str
     verdict: dict | None
+    # Everything the run wrote for people to read: terminal, verdict.json, summary.md.
+    outputs: str = ""
 
     def statuses(self, *, blocking: bool = True) -> dict[str, str]:
         return {c["id"]: c["status"] for c in self.verdict["criteria"] if c["blocking"] == blocking}
@@ -108,7 +113,26 @@ def run_runbook(*args: str, target: str | Path, out_dir: Path, name: str,
     proc = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
                           env=env if env is not None else os.environ.copy())
     data = json.loads(verdict.read_text()) if verdict.exists() else None
-    return Run(proc.returncode, proc.stdout, proc.stderr, data)
+    texts = [proc.stdout, proc.stderr] + [p.read_text() for p in (verdict, out_dir / "summary.md") if p.exists()]
+    return Run(proc.returncode, proc.stdout, proc.stderr, data, "\n".join(texts))
+
+
+# The tail of a JWT (payload end + HS256 signature) as it survives a repr that elided its middle.
+JWT_TAIL = re.compile(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
+# Runs of this process by fault, for the checks that look across drills (no token in any output).
+RUNS: dict[str, Run] = {}
+
+
+def stack_secrets(stack: Stack) -> list[str]:
+    """The credential values a sandbox run knows: provider tokens, the owner password, the DB password."""
+    status = stack.status
+    values = [*status["secrets"].values(), status["owner_password"], urlsplit(status["database_url"]).password]
+    return [v for v in values if v and len(v) >= 6]
+
+
+def assert_no_secrets(run: Run, stack: Stack) -> None:
+    leaked = [f"{v[:3]}... ({len(v)} chars)" for v in stack_secrets(stack) if v in run.outputs]
+    assert not leaked, f"secret values in the run's output: {leaked}"
 
 
 def assert_fault_verdict(run: Run, expected: set[str], *, code_gates_ran: bool) -> None:
@@ -152,5 +176,7 @@ def inject_and_judge(stack: Stack, fault: str, out_dir: Path) -> Run:
     finally:
         stack.clear()
     assert_healthy(stack)
+    RUNS[fault] = run
     assert_fault_verdict(run, EXPECTED[fault], code_gates_ran=code_gates)
+    assert_no_secrets(run, stack)
     return run
