@@ -55,7 +55,8 @@ def test_bad_deploy_is_rolled_back_automatically_and_heals(stack, tmp_path):
     assert_healthy(stack)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="plugin redaction: the e2e-critical evidence (persona-regression-drop) keeps "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="plugin redaction: the e2e-critical evidence (persona-regression-drop) keeps "
                    "pytest's elided repr of the app's owner_token fixture, '***..<payload end>.<HS256 signature>': "
                    "the JWT pattern needs the whole token, so its tail survives in verdict.json")
 def test_no_jwt_fragment_in_any_drill_output():
