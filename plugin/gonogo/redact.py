@@ -15,6 +15,8 @@ MASK = "***"
 MIN_SECRET_LEN = 4
 
 _BUILTIN = (
+    # A JWT whose middle a repr elided (pytest's saferepr: head "..." tail): the tail holds the signature.
+    (re.compile(r"eyJ[A-Za-z0-9_.-]*?\.\.\.[A-Za-z0-9_.-]*"), MASK),
     # JWTs first: a bearer token is often one, and either rule alone masks it fully.
     (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + MASK),
