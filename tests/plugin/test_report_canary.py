@@ -20,7 +20,12 @@ ODD = "canary+odd pass/w@rd=1"
 # Not declared anywhere: the built-in JWT and bearer patterns must catch them.
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYW5hcnkifQ.Y2FuYXJ5LXNpZw"
 BEARER = "canarybearer0123456789"
-CANARIES = (TOKEN, PASSWORD, DB_PASSWORD, DB_URL, JWT, BEARER, ODD, quote(ODD, safe=""), quote_plus(ODD))
+# Long enough that --showlocals elides its middle: the signature tail must not survive the elision.
+SIGNATURE = "canarySigCanarySigCanarySigCanarySigCanary1"
+LONG_JWT = ("eyJhbGciOiJIUzI1NiJ9." + base64.urlsafe_b64encode(b'{"sub": "owner", "pad": "' + b"x" * 300 + b'"}')
+            .decode().rstrip("=") + "." + SIGNATURE)
+CANARIES = (TOKEN, PASSWORD, DB_PASSWORD, DB_URL, JWT, BEARER, ODD, quote(ODD, safe=""), quote_plus(ODD),
+            SIGNATURE)
 
 CONFTEST = f"""
 def pytest_gonogo_secrets(config):
@@ -36,7 +41,7 @@ import pytest
 from pytest_html import extras as html_extras
 
 FAIL = @FAIL@
-TOKEN, PASSWORD, DB_URL, JWT, BEARER, ODD = @CONSTS@
+TOKEN, PASSWORD, DB_URL, JWT, BEARER, ODD, LONG_JWT = @CONSTS@
 
 def fake_response(status):
     query = urlencode({"token": TOKEN, "password": ODD})
@@ -66,13 +71,14 @@ def test_health(evidence, key, record_property, extras):
     evidence.command(["psql", DB_URL], 2 if FAIL else 0, f"password authentication failed for {PASSWORD}")
     evidence.note(f"owner {PASSWORD}", f"Authorization: Bearer {BEARER} token={TOKEN}")
     secret_local = PASSWORD  # shown by --showlocals
+    session = {"access_token": LONG_JWT}  # elided by --showlocals: head "..." signature
     assert not FAIL, f"login failed with {secret_local} and {JWT} at {DB_URL}"
 
 @pytest.mark.smoke
 @pytest.mark.criterion("frontend")
 def test_frontend(session_token):
     print("got", session_token)
-""".replace("@CONSTS@", repr((TOKEN, PASSWORD, DB_URL, JWT, BEARER, ODD)))
+""".replace("@CONSTS@", repr((TOKEN, PASSWORD, DB_URL, JWT, BEARER, ODD, LONG_JWT)))
 
 BROKEN = f"""
 raise RuntimeError("cannot import: {DB_URL} refused {PASSWORD}")
