@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from _drill import (DEPLOY_FILE_FAULTS, EXPECTED, JWT_TAIL, RUNS, assert_healthy, assert_no_secrets,
-                    inject_and_judge, module_stack, newest_deploy, run_runbook, target_file)
+from _drill import (DEPLOY_FILE_FAULTS, EXPECTED, assert_healthy, assert_no_secrets, inject_and_judge, module_stack,
+                    newest_deploy, run_runbook, target_file)
 
 stack = module_stack()
 POST_DEPLOY = "smoke or postdeploy or soak"
@@ -54,13 +54,3 @@ def test_bad_deploy_is_rolled_back_automatically_and_heals(stack, tmp_path):
         stack.clear()
     assert_healthy(stack)
 
-
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="plugin redaction: the e2e-critical evidence (persona-regression-drop) keeps "
-                   "pytest's elided repr of the app's owner_token fixture, '***..<payload end>.<HS256 signature>': "
-                   "the JWT pattern needs the whole token, so its tail survives in verdict.json")
-def test_no_jwt_fragment_in_any_drill_output():
-    if "persona-regression-drop" not in RUNS:
-        pytest.skip("needs this module's persona-regression-drop drill (the run whose evidence holds app output)")
-    leaks = {fault: [m[:12] + "..." for m in JWT_TAIL.findall(run.outputs)] for fault, run in RUNS.items()}
-    assert not any(leaks.values()), {fault: found for fault, found in leaks.items() if found}
