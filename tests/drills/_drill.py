@@ -55,11 +55,11 @@ EXPECTED: dict[str, set[str]] = {
     "p0-in-logs": {"no-p0-p1-errors"},
 }
 # Which drills file judges which faults (one sandbox per file; the files run in parallel, one per worker).
-GO_FILE_FAULTS = ("owner-flow-broken",)
-CONFIG_FILE_FAULTS = ("cors-wildcard", "node-version-mismatch", "migration-missing", "rls-disabled", "dev-mode-on",
-                      "e2e-bypass-enabled", "pinecone-not-ready")
+GO_FILE_FAULTS = ("owner-flow-broken", "persona-regression-drop")
+CONFIG_FILE_FAULTS = ("cors-wildcard", "worker-redis-missing", "node-version-mismatch", "migration-missing",
+                      "rls-disabled", "dev-mode-on", "e2e-bypass-enabled", "pinecone-not-ready")
 DEPLOY_FILE_FAULTS = ("deploy-build-failed", "vercel-unaliased", "share-writes-training", "worker-stalled",
-                      "worker-redis-missing", "p0-in-logs", "persona-regression-drop", "bad-deploy-health")
+                      "p0-in-logs", "bad-deploy-health")
 # Faults whose NO-GO needs the section 3 code gates to show.
 NEEDS_CODE_GATES = {"persona-regression-drop"}
 # A learning job takes well under a second in the sandbox; the drills judge worker faults in 10 s, not 60.

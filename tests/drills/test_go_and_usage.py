@@ -1,4 +1,4 @@
-"""Drills: a healthy sandbox is GO three runs in a row; predeploy NO-GO never rolls back; usage errors are one line."""
+"""Drills: healthy sandbox GO three runs in a row; owner-flow and persona faults; predeploy NO-GO; usage errors."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from _drill import (CONFIG_FILE_FAULTS, DEPLOY_FILE_FAULTS, EXPECTED, GO_FILE_FAULTS, NOT_CODE_GATES, REPO_ROOT,
-                    inject_and_judge, module_stack, run_runbook, target_file)
+from _drill import (CONFIG_FILE_FAULTS, DEPLOY_FILE_FAULTS, EXPECTED, GO_FILE_FAULTS, JWT_TAIL, NOT_CODE_GATES,
+                    REPO_ROOT, RUNS, assert_no_secrets, inject_and_judge, module_stack, run_runbook, target_file)
 
 stack = module_stack()
 # Every secret env var the production target reads (runbook.toml [targets.production.secrets]).
@@ -44,6 +44,7 @@ def test_healthy_sandbox_is_go_three_runs_in_a_row(stack, tmp_path):
         statuses = run.statuses()
         assert len(statuses) >= 20 and set(statuses.values()) == {"passed"}, f"run {n}: {statuses}"
         assert not run.verdict["rollback"]["triggered"], run.verdict["rollback"]
+        assert_no_secrets(run, stack)
 
 
 @pytest.mark.parametrize("fault", GO_FILE_FAULTS)
@@ -51,6 +52,15 @@ def test_fault_turns_exactly_its_criteria_no_go(stack, fault, tmp_path):
     run = inject_and_judge(stack, fault, tmp_path)
     for criterion in EXPECTED[fault]:
         assert any(run.messages(criterion)), f"{criterion} failed without a message"
+
+
+# The e2e-critical evidence holds the app's own pytest output, where a repr once elided the owner's JWT
+# and let its signature tail through redaction: no JWT tail may survive anywhere.
+def test_no_jwt_fragment_in_any_drill_output():
+    if "persona-regression-drop" not in RUNS:
+        pytest.skip("needs this module's persona-regression-drop drill (the run whose evidence holds app output)")
+    leaks = {fault: [m[:12] + "..." for m in JWT_TAIL.findall(run.outputs)] for fault, run in RUNS.items()}
+    assert not any(leaks.values()), {fault: found for fault, found in leaks.items() if found}
 
 
 def test_predeploy_no_go_never_rolls_back(stack, tmp_path):
