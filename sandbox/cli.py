@@ -25,6 +25,8 @@ UP_TIMEOUT_S = 45.0
 OWNER_EMAIL = "owner@digitalbrains.sandbox.test"
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DAEMON_MODULE = "sandbox.controlplane"
+DAEMON_ATTEMPTS = 3
+DAEMON_PROCESSES = ("controlplane", "api", "worker", "frontend")
 
 
 class UpError(RuntimeError):
@@ -66,7 +68,7 @@ def status_of(config: SandboxConfig, state: StateDir) -> dict:
     }
 
 
-def _wait_http(url: str, deadline: float, daemon: subprocess.Popen) -> None:
+def _wait_http(url: str, deadline: float, daemon: subprocess.Popen, clash=lambda: False) -> None:
     import httpx
 
     while True:
@@ -76,6 +78,8 @@ def _wait_http(url: str, deadline: float, daemon: subprocess.Popen) -> None:
             httpx.get(url, timeout=1.0)
             return
         except httpx.HTTPError:
+            if clash():
+                raise UpError(f"{url}: its port was taken by another process") from None
             if time.monotonic() > deadline:
                 raise UpError(f"{url} did not answer in {UP_TIMEOUT_S:.0f} s") from None
             time.sleep(0.05)
@@ -108,23 +112,49 @@ def _bring_up(state: StateDir, t0: float) -> dict:
     password = secrets.token_urlsafe(12)
     seeded = db.seed(pg.dsn, OWNER_EMAIL, password)
     shas = make_checkout(state.app_repo)
-    ports = {name: services.free_port() for name in ("api", "frontend", "render", "vercel", "supabase", "pinecone")}
-    config = new_config(state.root, ports, pg.dsn, redis.url, seeded, OWNER_EMAIL, password, shas)
-    config.save(state.config)
-    with open(state.logs / "controlplane.log", "ab") as log:
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", DAEMON_MODULE, "--state-dir", str(state.root)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            cwd=str(services.REPO_ROOT), env={**_clean_env(), "PYTHONPATH": str(services.REPO_ROOT)})
-    record_pid(state, "controlplane", daemon.pid)
-    _wait_ready(state, deadline, daemon)
-    for name in ("render", "vercel", "supabase", "pinecone"):
-        _wait_http(config.url(name) + "/_sandbox/ping", deadline, daemon)
-    _wait_http(config.url("api") + "/health", deadline, daemon)
-    _wait_http(config.url("frontend") + "/login", deadline, daemon)
+    for attempt in range(DAEMON_ATTEMPTS):
+        ports = {name: services.free_port() for name in ("api", "frontend", "render", "vercel", "supabase", "pinecone")}
+        config = new_config(state.root, ports, pg.dsn, redis.url, seeded, OWNER_EMAIL, password, shas)
+        config.save(state.config)
+        (state.root / READY_FILE).unlink(missing_ok=True)
+        marks = _log_marks(state)
+        with open(state.logs / "controlplane.log", "ab") as log:
+            daemon = subprocess.Popen(
+                [sys.executable, "-m", DAEMON_MODULE, "--state-dir", str(state.root)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=str(services.REPO_ROOT), env={**_clean_env(), "PYTHONPATH": str(services.REPO_ROOT)})
+        record_pid(state, "controlplane", daemon.pid)
+        clash = lambda: _port_clash(state, marks)  # noqa: E731
+        try:
+            _wait_ready(state, deadline, daemon)
+            for name in ("render", "vercel", "supabase", "pinecone"):
+                _wait_http(config.url(name) + "/_sandbox/ping", deadline, daemon, clash)
+            _wait_http(config.url("api") + "/health", deadline, daemon, clash)
+            _wait_http(config.url("frontend") + "/login", deadline, daemon, clash)
+            break
+        except UpError:
+            # A chosen port taken before the daemon or an app bound it: stop them, retry on fresh ports.
+            if attempt == DAEMON_ATTEMPTS - 1 or not clash():
+                raise
+            stop_all(state, only=DAEMON_PROCESSES)
     status = status_of(config, state)
     write_private(state.status, json.dumps(status, indent=2))
     return status
+
+
+def _log_marks(state: StateDir) -> dict[Path, int]:
+    return {log: log.stat().st_size for log in state.logs.glob("*")}
+
+
+def _port_clash(state: StateDir, marks: dict[Path, int]) -> bool:
+    """Whether a log line written since `marks` says a port was already taken."""
+    for log in state.logs.glob("*"):
+        with open(log, "rb") as f:
+            f.seek(marks.get(log, 0))
+            new = f.read().decode(errors="replace")
+        if "Address already in use" in new or "could not listen" in new or "Errno 98" in new:
+            return True
+    return False
 
 
 def _clean_env() -> dict[str, str]:

@@ -6,6 +6,7 @@ import os
 import pwd
 import shutil
 import signal
+import random
 import socket
 import stat
 import subprocess
@@ -27,8 +28,30 @@ class ServiceError(RuntimeError):
     """A service did not start; the message names it and carries the tail of its log."""
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    """A port nobody listens on right now (the kernel picks it)."""
+    """A port nobody listens on right now, chosen below the kernel's ephemeral range.
+
+    A port the kernel hands out for bind(0) comes from the range outgoing connections also use, so under
+    load a client's connection could take it between our choosing it and the server binding it; a random
+    port below that range is never taken that way (and two sandboxes rarely pick the same one).
+    """
+    high = _ephemeral_low()
+    low = max(10_000, high - 12_000)
+    for _ in range(100):
+        port = random.randrange(low, high)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -110,9 +110,12 @@ def _reap(pid: int) -> None:
         pass
 
 
-def stop_all(state: StateDir, timeout: float = 5.0) -> list[str]:
-    """SIGTERM every recorded process group (postgres: SIGINT, its fast shutdown), wait, SIGKILL; return names."""
-    pids = read_pids(state)
+def stop_all(state: StateDir, timeout: float = 5.0, only: tuple[str, ...] | None = None) -> list[str]:
+    """SIGTERM every recorded process group (postgres: SIGINT, its fast shutdown), wait, SIGKILL; return names.
+
+    `only` limits it to those names (the daemon and its children, when `up` retries on fresh ports).
+    """
+    pids = {n: p for n, p in read_pids(state).items() if only is None or n in only}
     names = sorted(pids, key=lambda n: STOP_ORDER.index(n) if n in STOP_ORDER else len(STOP_ORDER))
     for name in names:
         _signal(pids[name], signal.SIGINT if name == "postgres" else signal.SIGTERM)
