@@ -27,7 +27,7 @@ def pytest_gonogo_rollback_actions(
 def pytest_gonogo_secrets(config: pytest.Config) -> Iterable[str] | None:
     """Return secret values (e.g. the target's API tokens) to replace by ``***`` in every output.
 
-    Asked whenever gonogo redacts text, on workers and the controller; values shorter than four
+    Asked before the first redaction and again as each test starts, on workers and the controller; values shorter than four
     characters are ignored.
     """
 

@@ -47,7 +47,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return  # Reports are written by the controller only.
     config.pluginmanager.register(markdown.MarkdownSummary(recorder), "gonogo-markdown")
-    if config.pluginmanager.hasplugin("html"):
+    # pytest-html is registered whenever it is installed; it writes a report only with --html.
+    if config.pluginmanager.hasplugin("html") and getattr(config.option, "htmlpath", None):
         from gonogo import html
 
         config.pluginmanager.register(html.HtmlSummary(recorder), "gonogo-html")

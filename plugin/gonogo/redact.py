@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 from urllib.parse import quote, quote_plus
 
-if TYPE_CHECKING:
-    import pytest
+import pytest
 
 MASK = "***"
 # Shorter values would mask ordinary words and digits everywhere.
@@ -24,6 +23,12 @@ _BUILTIN = (
     # `Api-Key: v`, `x-api-key=v`, `"api_key": "v"`: the header or field name stays, the value goes.
     (re.compile(r"(?i)(api[-_]?key[\"']?\s*[:=]\s*[\"']?)(?!\*\*\*)[^\s\"',;&}]+"), r"\1" + MASK),
 )
+
+
+# A cheap first look: text with none of these cannot match a built-in rule (most text, most of the time).
+_TRIGGER = re.compile(r"(?i)eyJ|bearer|basic|api[-_]?key")
+# The hook's answer, asked once per test (see `forget_secrets`), not at every one of the many redactions.
+_secrets_key = pytest.StashKey[tuple[str, ...]]()
 
 
 def _spellings(secret: str) -> set[str]:
@@ -47,13 +52,18 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     pattern = _secret_pattern(tuple(s for s in secrets if isinstance(s, str)))
     if pattern is not None:
         text = pattern.sub(MASK, text)
+    if _TRIGGER.search(text) is None:
+        return text
     for regex, replacement in _BUILTIN:
         text = regex.sub(replacement, text)
     return text
 
 
 def secrets_of(config: pytest.Config) -> tuple[str, ...]:
-    """Every secret that the implementations of `pytest_gonogo_secrets` declare, asked afresh."""
+    """Every secret that the implementations of `pytest_gonogo_secrets` declare (asked once per test)."""
+    cached = config.stash.get(_secrets_key, None)
+    if cached is not None:
+        return cached
     hook = getattr(config.hook, "pytest_gonogo_secrets", None)
     if hook is None:
         return ()
@@ -61,7 +71,16 @@ def secrets_of(config: pytest.Config) -> tuple[str, ...]:
     for answer in hook(config=config):
         if answer:
             found.extend(str(s) for s in answer if s)
-    return tuple(found)
+    config.stash[_secrets_key] = tuple(found)
+    return config.stash[_secrets_key]
+
+
+def forget_secrets(config: pytest.Config) -> None:
+    """Ask the hook again at the next redaction (called as each test starts, so late secrets count)."""
+    try:
+        del config.stash[_secrets_key]
+    except KeyError:
+        pass
 
 
 def redact(text: str, config: pytest.Config) -> str:

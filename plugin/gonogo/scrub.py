@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 import pytest
 
-from gonogo.redact import MASK, MIN_SECRET_LEN, redact, redact_text, secrets_of
+from gonogo.redact import MASK, MIN_SECRET_LEN, forget_secrets, redact, redact_text, secrets_of
 
 # A base64 data URI (an inline screenshot): its text is not prose, and masking inside it would corrupt it.
 _DATA_URI = re.compile(r"data:[\w.+/-]+(?:;[\w=.-]+)*;base64,[A-Za-z0-9+/=]+")
@@ -78,6 +78,14 @@ def _redact_value(value: Any, secrets: tuple[str, ...], seen: set[int]) -> Any:
     return value
 
 
+# The recorder's own user properties: runbook IDs, never a secret.
+_OWN_PROPERTIES = frozenset({"criterion", "stage"})
+
+
+def _foreign_properties(report: pytest.TestReport) -> bool:
+    return any(name not in _OWN_PROPERTIES for name, _ in getattr(report, "user_properties", None) or ())
+
+
 def redact_report(report: pytest.TestReport | pytest.CollectReport, secrets: tuple[str, ...]) -> None:
     """Mask secrets in what every reporter reads: long report, captured output and logs, properties."""
     report.longrepr = redact_longrepr(report.longrepr, secrets)
@@ -85,7 +93,8 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport, secrets: tup
     report.sections = [(title, redact_text(body, secrets)) for title, body in report.sections]
     props = getattr(report, "user_properties", None)
     if props:
-        report.user_properties = [(name, redact_text(value, secrets) if isinstance(value, str) else value)
+        report.user_properties = [(name, redact_text(value, secrets)
+                                   if isinstance(value, str) and name not in _OWN_PROPERTIES else value)
                                   for name, value in props]
 
 
@@ -164,7 +173,8 @@ class OutputScrubber:
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         rep = yield
-        if rep.longrepr is not None or rep.sections or getattr(rep, "user_properties", None):
+        # A clean report that carries only gonogo's own properties has nothing to mask (most reports).
+        if rep.longrepr is not None or rep.sections or _foreign_properties(rep):
             redact_report(rep, secrets_of(self.config))
         return rep
 
@@ -174,6 +184,10 @@ class OutputScrubber:
         if rep.longrepr is not None or rep.sections:
             redact_report(rep, secrets_of(self.config))
         return rep
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple) -> None:
+        forget_secrets(self.config)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
