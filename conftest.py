@@ -238,28 +238,20 @@ def frontend(target: Target):
 
 
 # ------------------------------------------------------------------------------ provider clients
-@pytest.fixture(scope="session")
-def render(target: Target):
-    with checks.render_client(target, on_exchange=_record_exchange) as client:
-        yield client
+def _provider_client(make):
+    """A session fixture for one provider's client, its exchanges kept as the current test's evidence."""
+    @pytest.fixture(scope="session")
+    def client(target: Target):
+        with make(target, on_exchange=_record_exchange) as provider:
+            yield provider
+
+    return client
 
 
-@pytest.fixture(scope="session")
-def vercel(target: Target):
-    with checks.vercel_client(target, on_exchange=_record_exchange) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def supabase(target: Target):
-    with checks.supabase_client(target, on_exchange=_record_exchange) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def pinecone(target: Target):
-    with checks.pinecone_client(target, on_exchange=_record_exchange) as client:
-        yield client
+render = _provider_client(checks.render_client)
+vercel = _provider_client(checks.vercel_client)
+supabase = _provider_client(checks.supabase_client)
+pinecone = _provider_client(checks.pinecone_client)
 
 
 @pytest.fixture(scope="session")
