@@ -34,11 +34,16 @@ def make_project(root: Path) -> None:
         (root / f"test_bench_{f:02d}.py").write_text("\n".join(body))
 
 
-def run(root: Path, extra: list[str]) -> tuple[float, float]:
+def run(root: Path, extra: list[str], bytecode: bool) -> tuple[float, float]:
     """Wall time and CPU time (user + system) of one pytest run in a child process."""
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:playwright", "-m", "smoke",
            *extra]
     env = {**os.environ, "PYTEST_ADDOPTS": ""}
+    if bytecode:
+        # As on most machines: compiled (and assertion-rewritten) modules are cached after the first run.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -54,7 +59,11 @@ def run(root: Path, extra: list[str]) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="set PYTHONDONTWRITEBYTECODE=1 (every run recompiles gonogo's modules too, a fixed "
+                             "per-process cost; default: bytecode cached, as on most machines)")
     args = parser.parse_args()
+    bytecode = not args.no_bytecode
     with tempfile.TemporaryDirectory(prefix="gonogo-bench-") as tmp:
         root = Path(tmp)
         make_project(root)
@@ -63,15 +72,16 @@ def main() -> int:
             "with gonogo": [],
             "junitxml (reference)": ["-p", "no:gonogo", "--junitxml", str(root / "junit.xml")],
         }
-        run(root, [])  # warm the file-system and bytecode caches once
+        run(root, [], bytecode)  # warm the file-system and bytecode caches once
         wall: dict[str, list[float]] = {name: [] for name in variants}
         cpu: dict[str, list[float]] = {name: [] for name in variants}
         for _ in range(args.rounds):
             # Interleaved, so a slow moment of the machine hits every variant alike.
             for name, extra in variants.items():
-                w, c = run(root, extra)
+                w, c = run(root, extra, bytecode)
                 wall[name].append(w)
                 cpu[name].append(c)
+    print(f"bytecode cache: {'on' if bytecode else 'off (PYTHONDONTWRITEBYTECODE=1)'}")
     med = {name: (statistics.median(wall[name]), statistics.median(cpu[name])) for name in variants}
     for name, (w, c) in med.items():
         print(f"{name:22s} median wall {w:6.3f} s, cpu {c:6.3f} s over {args.rounds} runs")
