@@ -165,6 +165,13 @@ def target(pytestconfig: pytest.Config) -> Target:
 
 
 @pytest.fixture(scope="session")
+def frontend_origin(target: Target) -> str:
+    """The frontend's origin (scheme://host[:port]), as a browser sends it in `Origin`."""
+    parts = urlsplit(target.frontend_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@pytest.fixture(scope="session")
 def thresholds(pytestconfig: pytest.Config) -> dict:
     return pytestconfig.stash[runbook_key]["thresholds"]
 

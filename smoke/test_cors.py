@@ -13,13 +13,8 @@ def _preflight(api, origin: str):
     })
 
 
-def _origin_of(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}"
-
-
-def test_frontend_origin_is_allowed(api, target):
-    origin = _origin_of(target.frontend_url)
+def test_frontend_origin_is_allowed(api, frontend_origin):
+    origin = frontend_origin
     response = _preflight(api, origin)
     allowed = response.headers.get("access-control-allow-origin")
     assert allowed in (origin, "*") and response.status_code < 400, (
