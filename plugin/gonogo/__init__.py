@@ -8,17 +8,14 @@ from gonogo.rollback import RollbackAction, RollbackMode, RollbackResult
 from gonogo.runbook import POST_DEPLOY_STAGES, STAGES, Criterion, Runbook, Waiver
 from gonogo.verdict import (EXIT_GO, EXIT_NO_GO, EXIT_ROLLBACK_FAILED, EXIT_USAGE, SCHEMA, CriterionResult,
                             Status, TestRecord, Verdict)
+from gonogo.settings import Settings
 
-
-def get_runbook(config):  # type: ignore[no-untyped-def]
-    """The parsed runbook.toml of this session (criteria as frozen dataclasses), or None if inactive."""
-    from gonogo.plugin import get_runbook as _get
-
-    return _get(config)
-
+# The public API for conftest authors (see the README, "API for conftest.py").
+from gonogo.plugin import criterion_of, current_evidence, get_runbook, get_settings, selected_stages
 
 __all__ = [
     "EXIT_GO", "EXIT_NO_GO", "EXIT_USAGE", "EXIT_ROLLBACK_FAILED", "SCHEMA", "STAGES", "POST_DEPLOY_STAGES",
     "Criterion", "CriterionResult", "Evidence", "RollbackAction", "RollbackMode", "RollbackResult",
-    "Runbook", "Status", "TestRecord", "Verdict", "Waiver", "get_runbook", "redact", "redact_text",
+    "Runbook", "Settings", "Status", "TestRecord", "Verdict", "Waiver", "criterion_of", "current_evidence",
+    "get_runbook", "get_settings", "redact", "redact_text", "selected_stages",
 ]

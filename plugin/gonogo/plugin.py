@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gonogo import hookspecs, markdown
-from gonogo.evidence import evidence  # noqa: F401 - the fixture, registered with this plugin
-from gonogo.recorder import GonogoSession
+from gonogo.evidence import Evidence, evidence, evidence_key  # noqa: F401 - the fixture, registered here
+from gonogo.recorder import GonogoSession, criterion_key, marked_criterion
+from gonogo.recorder import selected_stages as recorder_selected_stages
 from gonogo.runbook import STAGES, Runbook, RunbookError, load_runbook
 from gonogo.scrub import OutputScrubber
 from gonogo.settings import Settings, add_options, resolve
@@ -89,6 +90,36 @@ def get_runbook(config: pytest.Config) -> Runbook | None:
     return config.stash.get(runbook_key, None)
 
 
-def get_recorder(config: pytest.Config) -> GonogoSession | None:
-    """The active session recorder (its `verdict` is final after gonogo's pytest_sessionfinish)."""
-    return config.stash.get(recorder_key, None)
+def get_settings(config: pytest.Config) -> Settings | None:
+    """gonogo's resolved settings (rollback mode and timeout, every output path), or None when inactive."""
+    return config.stash.get(settings_key, None) if get_runbook(config) is not None else None
+
+
+def selected_stages(config: pytest.Config) -> tuple[str, ...]:
+    """The stages in scope of this run: those `-m` selects (every stage without `-m`), as the verdict sees them."""
+    return recorder_selected_stages(config.option.markexpr or "")
+
+
+def criterion_of(item: pytest.Item) -> str | None:
+    """The criterion an item proves: `criterion("ID")` or `criterion(id="ID")`, or None.
+
+    After collection it is the ID gonogo bound (a declared one); before, what the marker names.
+    """
+    bound = item.stash.get(criterion_key, None)
+    if bound is not None:
+        return bound
+    cid = marked_criterion(item)
+    return cid if isinstance(cid, str) else None
+
+
+def current_evidence(config: pytest.Config) -> Evidence | None:
+    """The evidence of the test running now (setup to teardown), or None between tests or when inactive.
+
+    For session-scoped resources (an HTTP client shared by many tests) that record what they see in the
+    evidence of whichever test is using them.
+    """
+    recorder = config.stash.get(recorder_key, None)
+    item = recorder.current if recorder is not None else None
+    if item is None:
+        return None
+    return Evidence(config, item.stash.setdefault(evidence_key, []))

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from gonogo import rollback as rb
+from gonogo._compat import compile_markexpr, stop_xdist_controller
 from gonogo.evidence import evidence_key
 from gonogo.redact import redact, redact_text, secrets_of
 from gonogo.runbook import STAGES, Runbook
@@ -39,12 +40,21 @@ def selected_stages(markexpr: str) -> tuple[str, ...]:
         return STAGES
     try:
         # pytest's own parser, so that the scope is exactly what -m selects.
-        from _pytest.mark.expression import Expression
-
-        expression = Expression.compile(markexpr)
+        selects = compile_markexpr(markexpr)
     except Exception:  # noqa: BLE001 - pytest reports a bad -m itself; stay fail-closed: every stage
         return STAGES
-    return tuple(s for s in STAGES if expression.evaluate(lambda name, /, **kw: name == s))
+    return tuple(s for s in STAGES if selects(s))
+
+
+def marked_criterion(item: pytest.Item) -> object:
+    """The criterion ID an item's marker names, in either form: `criterion("ID")` or `criterion(id="ID")`.
+
+    None without a marker; whatever the marker holds otherwise (the caller checks it is a declared ID).
+    """
+    mark = item.get_closest_marker("criterion")
+    if mark is None:
+        return None
+    return mark.args[0] if mark.args else mark.kwargs.get("id")
 
 
 def _message(report: pytest.TestReport) -> str:
@@ -109,6 +119,8 @@ class GonogoSession:
         self.unmapped_failures = 0
         self.interrupted: str | None = None
         self.session: pytest.Session | None = None
+        # The test running now (setup to teardown), for `gonogo.current_evidence`.
+        self.current: pytest.Item | None = None
         self.started_at = utc_now()
         self.verdict: Verdict | None = None
         self.rollback: rb.RollbackResult | None = None
@@ -139,14 +151,12 @@ class GonogoSession:
 
     def _bind(self, item: pytest.Item) -> str | None:
         stages = list(dict.fromkeys(m.name for m in item.iter_markers() if m.name in STAGES))
-        marks = list(item.iter_markers("criterion"))
-        if not marks:
+        if item.get_closest_marker("criterion") is None:
             if stages:
                 return (f"{item.nodeid}: marked {stages[0]} but names no criterion; "
                         'add @pytest.mark.criterion("ID") with an ID from runbook.toml')
             return None
-        args = marks[0].args
-        cid = args[0] if args else marks[0].kwargs.get("id")
+        cid = marked_criterion(item)
         if not isinstance(cid, str) or cid not in self.runbook.criteria:
             return (f"{item.nodeid}: criterion {cid!r} is not declared in {self.runbook.path.name}; "
                     f"add [criteria.{cid}] or fix the id")
@@ -163,6 +173,14 @@ class GonogoSession:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.nodemap = {i.nodeid: i.stash[criterion_key] for i in session.items if criterion_key in i.stash}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
+        self.current = item
+        try:
+            return (yield)
+        finally:
+            self.current = None
 
     # -- reports: plain data on them, redacted failures ------------------------------------------------
 
@@ -240,10 +258,7 @@ class GonogoSession:
         session = self.session
         if session is not None and not session.shouldstop:
             session.shouldstop = why
-        dsession = self.config.pluginmanager.getplugin("dsession")
-        if dsession is not None and not getattr(dsession, "shouldstop", True):
-            # xdist's controller loop reads its own flag: it then shuts the workers down.
-            dsession.shouldstop = why
+        stop_xdist_controller(self.config, why)
         if self.abort_file and not self.is_worker and not os.path.exists(self.abort_file):
             with open(self.abort_file, "w", encoding="utf-8") as f:
                 f.write(why)

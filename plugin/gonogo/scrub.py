@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 import pytest
 
+from gonogo._compat import is_report_repr, set_writer_stream, terminal_writer, writer_stream
 from gonogo.redact import MASK, MIN_SECRET_LEN, forget_secrets, redact, redact_text, secrets_of
 
 # A base64 data URI (an inline screenshot): its text is not prose, and masking inside it would corrupt it.
@@ -73,7 +74,7 @@ def _redact_value(value: Any, secrets: tuple[str, ...], seen: set[int]) -> Any:
         return tuple(_redact_value(v, secrets, seen) for v in value)
     if isinstance(value, dict):
         return {k: _redact_value(v, secrets, seen) for k, v in value.items()}
-    if hasattr(value, "__dict__") and type(value).__module__.startswith("_pytest"):
+    if is_report_repr(value):
         _redact_in_place(value, secrets, seen)
     return value
 
@@ -200,12 +201,11 @@ class OutputScrubber:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         # Before the header is printed: the -v lines (a parametrized id can hold a token), captured
         # output, warnings, short summary and live logs all go through the terminal writer's stream.
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        writer = getattr(reporter, "_tw", None)
-        stream = getattr(writer, "_file", None)
+        writer = terminal_writer(self.config)
+        stream = writer_stream(writer)
         if self.is_worker or stream is None or isinstance(stream, RedactingStream):
             return
-        writer._file = RedactingStream(stream, self.config)  # type: ignore[union-attr]
+        set_writer_stream(writer, RedactingStream(stream, self.config))
         self._terminal = (writer, stream)
         if self.config.getoption("capture", None) == "no":
             # With -s a test's own print() goes straight to sys.stdout/err: mask it there too
@@ -218,7 +218,7 @@ class OutputScrubber:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if self._terminal is not None:
             writer, stream = self._terminal
-            writer._file = stream
+            set_writer_stream(writer, stream)
             self._terminal = None
         if self._std is not None:
             out, err = self._std

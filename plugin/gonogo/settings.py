@@ -27,10 +27,17 @@ HELP = {
 
 @dataclass(frozen=True)
 class Settings:
+    """gonogo's resolved flags and ini values, and every output path (see `gonogo.get_settings`)."""
+
     runbook_path: Path | None
     rollback: RollbackMode
     rollback_timeout: float
     verdict_json: Path
+    # summary.md: --summary-md, ini gonogo_summary_md, or beside the verdict JSON.
+    summary_md: Path
+    # Where files a run produces for its report go (screenshots): `artifacts/` beside the verdict JSON,
+    # so parallel runs and CI shards with their own --verdict-json keep their own files.
+    artifacts_dir: Path
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -87,7 +94,10 @@ def resolve(config: pytest.Config) -> Settings:
         verdict_json = inidir / verdict_ini
     else:
         verdict_json = rootdir / DEFAULT_VERDICT_JSON
-    return Settings(runbook_path, mode, timeout, verdict_json)
+    from gonogo.markdown import summary_path
+
+    return Settings(runbook_path, mode, timeout, verdict_json, summary_path(config, verdict_json),
+                    verdict_json.parent / "artifacts")
 
 
 def _pick(config: pytest.Config, name: str, default: str) -> tuple[str, str]:
