@@ -122,6 +122,49 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - now).total_seconds())
 
 
+# Rate-limit reset headers, read only when a 429 carries no Retry-After (docs/providers.md#rate-limits):
+# Render sends `Ratelimit-Reset`, Supabase and Vercel `X-RateLimit-Reset` (header names are case-insensitive).
+RESET_HEADERS = ("RateLimit-Reset", "X-RateLimit-Reset")
+# Below this a reset value is a delay in seconds; from it on an epoch in seconds; from 1e12 on in milliseconds.
+# (No real delay is 30 years long, and no epoch in seconds reaches 1e12 before the year 33658.)
+_EPOCH_S_FROM = 1e9
+_EPOCH_MS_FROM = 1e12
+
+
+def parse_rate_limit_reset(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a rate-limit reset header; None when absent or bad.
+
+    Whether the value is a delay or an epoch is UNCONFIRMED (Render's docs call it "UTC epoch seconds"
+    and show `45`), so both readings are accepted: a small number is a delay, a large one an epoch in
+    seconds or milliseconds (docs/providers.md#rate-limits).
+    """
+    if not value:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    if number != number or number < 0:  # NaN or negative
+        return None
+    if number < _EPOCH_S_FROM:
+        return number
+    epoch_s = number / 1000 if number >= _EPOCH_MS_FROM else number
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, epoch_s - now.timestamp())
+
+
+def _rate_limit_wait(response: httpx.Response) -> tuple[float | None, str]:
+    """The wait a 429 asks for and the header that said so: `Retry-After` first, else a reset header."""
+    wait = parse_retry_after(response.headers.get("Retry-After"))
+    if wait is not None:
+        return wait, "Retry-After"
+    for name in RESET_HEADERS:
+        wait = parse_rate_limit_reset(response.headers.get(name))
+        if wait is not None:
+            return wait, name
+    return None, ""
+
+
 def parse_time(value: Any) -> datetime | None:
     """An RFC3339 timestamp (`2026-08-21T10:00:00.123Z`) as an aware datetime; None when absent or bad."""
     if not isinstance(value, str) or not value:
@@ -219,6 +262,7 @@ class ProviderClient:
             attempt += 1
             started = time.monotonic()
             retry_after: float | None = None
+            asked_by = "Retry-After"
             try:
                 response = self._client.request(
                     method, url, params=clean, json=json, auth=self._auth, timeout=self.timeout
@@ -246,7 +290,7 @@ class ProviderClient:
                 error = self._status_error(response, method, shown, attempt)
                 if status == 429:
                     retryable = True  # the server refused before acting, so always safe to repeat
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    retry_after, asked_by = _rate_limit_wait(response)
                 elif status >= 500:
                     retryable = safe_to_repeat
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -259,7 +303,7 @@ class ProviderClient:
             remaining = self.max_wait - waited
             if retry_after is not None and retry_after > remaining:
                 # The server asked for longer than the budget; retrying sooner would only be refused.
-                note = f"Retry-After {retry_after:g} s exceeds the remaining retry budget of {remaining:g} s"
+                note = f"{asked_by} {retry_after:g} s exceeds the remaining retry budget of {remaining:g} s"
                 raise type(error)(
                     provider=error.provider, method=error.method, url=error.url, status=error.status,
                     attempts=error.attempts, detail="; ".join(x for x in (note, error.detail) if x),

@@ -76,14 +76,14 @@ class ProviderUnreachable(ProviderError):
 
 
 class MalformedResponse(ProviderError):
-    """The body is not JSON, or not the shape PROVIDERS.md documents for this call."""
+    """The body is not JSON, or not the shape docs/providers.md records for this call."""
 
 
 class PaginationLimitExceeded(ProviderError):
     """A listing had more pages than the client's bound: fail closed rather than judge a partial list."""
 
 
-# The name the brief offers as an alternative; one class, two spellings.
+# A second spelling some callers use (it avoids shadowing the builtin TimeoutError); one class.
 TimeoutError_ = ProviderTimeout
 
 __all__ = [

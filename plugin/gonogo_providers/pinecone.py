@@ -1,4 +1,4 @@
-"""Pinecone control-plane client: describe an index, API version pinned to 2025-10 (PROVIDERS.md section 4)."""
+"""Pinecone control-plane client: describe an index, API version pinned to 2025-10 (docs/providers.md#pinecone)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 from gonogo_providers._http import PineconeAuth, ProviderClient, require_credential
 
 DEFAULT_BASE_URL = "https://api.pinecone.io"
-# The body shape depends on this header (2026-07 drops dimension/metric/spec); pin it.
+# The body shape depends on this header (2026-07 drops dimension/metric/spec); pin it
+# (docs/providers.md#pinecone-api-version).
 DEFAULT_API_VERSION = "2025-10"
-# PROVIDERS.md 4: the `status.state` enum (CONFIRMED, P-OAS 2025-10).
+# The `status.state` enum of API version 2025-10 (CONFIRMED; docs/providers.md#pinecone-describe-index).
 INDEX_STATES = (
     "Initializing", "InitializationFailed", "ScalingUp", "ScalingDown", "ScalingUpPodSize",
     "ScalingDownPodSize", "Terminating", "Ready", "Disabled",

@@ -1,4 +1,4 @@
-"""Render REST API v1 client: services, deploys, env vars, rollback, logs, metrics (PROVIDERS.md section 1)."""
+"""Render REST API v1 client: services, deploys, env vars, rollback, logs, metrics (docs/providers.md#render)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx
 from gonogo_providers._http import BearerAuth, ProviderClient, format_time, parse_time, require_credential
 
 DEFAULT_BASE_URL = "https://api.render.com/v1"
-# PROVIDERS.md 1.1: the deploy `status` enum (CONFIRMED).
+# The deploy `status` enum (CONFIRMED; docs/providers.md#render-deploys).
 DEPLOY_STATUSES = (
     "created", "queued", "build_in_progress", "update_in_progress", "pre_deploy_in_progress",
     "live", "deactivated", "build_failed", "update_failed", "pre_deploy_failed", "canceled",
@@ -21,12 +21,13 @@ IN_PROGRESS_STATUSES = frozenset(
     {"created", "queued", "build_in_progress", "update_in_progress", "pre_deploy_in_progress"}
 )
 FAILED_STATUSES = frozenset({"build_failed", "update_failed", "pre_deploy_failed", "canceled"})
-# The CLI counts these two as a successful deploy (R-CLI pkg/deploy/util.go).
+# Render's own CLI counts these two as a successful deploy (docs/providers.md#render-rollback).
 SUCCEEDED_STATUSES = frozenset({"live", "deactivated"})
-# PROVIDERS.md 1.3 (the CLI's enum; what the server emits is UNCONFIRMED).
+# The CLI's log level enum; what the server emits is UNCONFIRMED (docs/providers.md#render-logs).
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+# The REST paths behind the MCP names cpu_usage, memory_usage, http_request_count (docs/providers.md#render-metrics).
 METRIC_KINDS = ("cpu", "memory", "http-requests")
-# Render's documented page maximum (UNCONFIRMED, third-party): 100.
+# Render's page maximum for `limit` (default 20, CONFIRMED; docs/providers.md#render-pagination).
 MAX_PAGE_SIZE = 100
 # How many deploys latest_deploy reads to check the (INFERRED) newest-first order before trusting [0].
 _ORDER_PROBE = 10
@@ -113,7 +114,7 @@ def _as_list(value: str | Sequence[str] | None) -> list[str] | None:
 
 
 class RenderClient(ProviderClient):
-    """Render API v1 (`Authorization: Bearer $RENDER_API_KEY`); see PROVIDERS.md section 1."""
+    """Render API v1 (`Authorization: Bearer $RENDER_API_KEY`); see docs/providers.md#render."""
 
     provider = "render"
 
@@ -163,7 +164,8 @@ class RenderClient(ProviderClient):
                 seen += 1
                 if limit is not None and seen >= limit:
                     return
-            # A short page is the last one (UNCONFIRMED: Render documents no `hasMore` here).
+            # A short page is the last one (UNCONFIRMED: Render documents no `hasMore` here;
+            # docs/providers.md#render-pagination).
             if len(page) < size:
                 return
             last = page[-1].get("cursor")
@@ -203,7 +205,8 @@ class RenderClient(ProviderClient):
         """Up to `limit` deploys (None: all, bounded by max_pages), in the server's order.
 
         `status` is sent repeated (`?status=live&status=deactivated`). The order is newest first by
-        inference (PROVIDERS.md 1.1, INFERRED); use `latest_deploy`/`previous_live_deploy`, which check it.
+        inference only (INFERRED, docs/providers.md#render-deploys); use `latest_deploy` or
+        `previous_live_deploy`, which check it.
         """
         params = {"status": _as_list(status)}
         items = self._cursor_items(
@@ -232,7 +235,7 @@ class RenderClient(ProviderClient):
     def previous_live_deploy(self, service_id: str) -> Deploy | None:
         """The rollback target: the newest `deactivated` deploy older than the current `live` one.
 
-        PROVIDERS.md 1.5. "Older than live" matters: after a deploy is rolled back, the bad deploy is
+        docs/providers.md#render-rollback. "Older than live" matters: after a deploy is rolled back, the bad deploy is
         `deactivated` too and may be newer than the one now live. With no live deploy, the newest
         `deactivated` one. None when there is no candidate.
         """

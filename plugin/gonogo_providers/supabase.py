@@ -1,4 +1,4 @@
-"""Supabase Management API client: migrations, project status and service health (PROVIDERS.md section 3)."""
+"""Supabase Management API client: migrations, project status and service health (docs/providers.md#supabase)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class Migration:
 
 @dataclass(frozen=True)
 class ServiceHealth:
-    """One entry of `/health`: `status` such as `ACTIVE_HEALTHY`, `COMING_UP`, `UNHEALTHY`."""
+    """One entry of `/health` (docs/providers.md#supabase-health); the code judges `healthy`, not `status`."""
 
     name: str
     healthy: bool
@@ -36,7 +36,7 @@ class ServiceHealth:
 class SupabaseProject:
     ref: str
     name: str
-    status: str  # e.g. ACTIVE_HEALTHY, COMING_UP, INACTIVE
+    status: str  # ACTIVE_HEALTHY, COMING_UP, INACTIVE, UNKNOWN, ... (docs/providers.md#supabase-project)
     region: str | None
     raw: dict[str, Any] = field(repr=False, compare=False)
 
@@ -59,7 +59,8 @@ class SupabaseClient(ProviderClient):
         """`GET /v1/projects/{ref}/database/migrations`, in the order given.
 
         The Management API answers a bare array `[{version, name?}]` (CONFIRMED); the MCP tool since
-        v0.7.0 wraps it as `{"migrations": [...]}`. Both are read, so a stand-in in either shape works.
+        v0.7.0 wraps it as `{"migrations": [...]}`. Both are read, so a stand-in in either shape works
+        (docs/providers.md#supabase-migrations).
         """
         response = self._request("GET", f"/v1/projects/{ref}/database/migrations")
         body = self._json(response)
@@ -75,12 +76,12 @@ class SupabaseClient(ProviderClient):
         return result
 
     def project_health(self, ref: str, services: Sequence[str] = DEFAULT_HEALTH_SERVICES) -> list[ServiceHealth]:
-        """`GET /v1/projects/{ref}/health?services=db,auth,...` -> `[{name, healthy, status}]`.
+        """`GET /v1/projects/{ref}/health?services=db&services=auth...` -> `[{name, healthy, status}]`.
 
-        INFERRED from the Management API's public spec, not covered by PROVIDERS.md: the answer shape,
-        and the comma-joined `services` (an OpenAPI array would default to a repeated key; UNCONFIRMED).
+        `services` is sent as a repeated key, as the Management API's spec gives it (CONFIRMED;
+        docs/providers.md#supabase-health).
         """
-        response = self._request("GET", f"/v1/projects/{ref}/health", params={"services": ",".join(services)})
+        response = self._request("GET", f"/v1/projects/{ref}/health", params={"services": list(services)})
         rows = self._expect_list(response, self._json(response), "[{name, healthy, status}]")
         result = []
         for row in rows:

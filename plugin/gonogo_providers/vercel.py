@@ -1,4 +1,4 @@
-"""Vercel REST client: project, env, deployments, aliases, rollback and promote (PROVIDERS.md section 2)."""
+"""Vercel REST client: project, env, deployments, aliases, rollback and promote (docs/providers.md#vercel)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from gonogo_providers._http import BearerAuth, ProviderClient, require_credentia
 from gonogo_providers.errors import ProviderError
 
 DEFAULT_BASE_URL = "https://api.vercel.com"
-# PROVIDERS.md 2.1 / 2.2 / 2.3 enums (CONFIRMED from the SDK).
+# Enums read in Vercel's SDK (CONFIRMED): readyState (docs/providers.md#vercel-deployments), env type
+# and target (docs/providers.md#vercel-env), lastAliasRequest.jobStatus
+# (docs/providers.md#vercel-rollback-and-promote).
 READY_STATES = ("QUEUED", "INITIALIZING", "BUILDING", "READY", "ERROR", "CANCELED", "BLOCKED", "DELETED")
 ENV_TYPES = ("plain", "encrypted", "sensitive", "secret", "system")
 ENV_TARGETS = ("production", "preview", "development")
 JOB_STATUSES = ("pending", "in-progress", "succeeded", "failed", "skipped")
+# Largest `limit` asked for per page (UNCONFIRMED maximum; docs/providers.md#vercel-deployments).
 MAX_PAGE_SIZE = 100
 
 
@@ -174,7 +177,8 @@ class VercelClient(ProviderClient):
 
         The answer is `{envs}`, `{envs, pagination}` or `{envs, hiddenProductionEnvCount}` (which one
         when is UNCONFIRMED); all are read, and `pagination.next` is followed when present. `target` is
-        sent as the CLI does (not in the SDK model, so possibly ignored) and also applied here.
+        sent as the CLI does (not in the SDK model, so possibly ignored) and also applied here
+        (docs/providers.md#vercel-env).
         """
         result = []
         for response, envs in self._pages(f"/v10/projects/{project_id}/env", self._q(target=target), "envs"):
@@ -194,7 +198,10 @@ class VercelClient(ProviderClient):
     def upsert_env(
         self, project_id: str, key: str, value: str, targets: Sequence[str], type: str = "encrypted"
     ) -> None:
-        """`POST /v10/projects/{id}/env?upsert=true`; raises when Vercel lists the key under `failed`."""
+        """`POST /v10/projects/{id}/env?upsert=true`; raises when Vercel lists the key under `failed`.
+
+        docs/providers.md#vercel-env-writes: the answer is `{created, failed: [{error}]}`.
+        """
         if type not in ENV_TYPES:
             raise ValueError(f"vercel: env type {type!r} is not one of {', '.join(ENV_TYPES)}")
         path = f"/v10/projects/{project_id}/env"
@@ -222,7 +229,7 @@ class VercelClient(ProviderClient):
         """`GET /v7/deployments?projectId=&target=&state=&rollbackCandidate=`, newest first, up to `limit`.
 
         `target=None` sends no target (every target, previews included); `state` may be a list (sent
-        comma-joined, e.g. `BUILDING,READY`).
+        comma-joined, e.g. `BUILDING,READY`, as the SDK's example shows; docs/providers.md#vercel-deployments).
         """
         states = None if state is None else (state if isinstance(state, str) else ",".join(state))
         params = self._q(
@@ -243,9 +250,9 @@ class VercelClient(ProviderClient):
     def previous_production_deployment(self, project_id: str) -> Deployment | None:
         """The rollback target: the newest READY rollback candidate older than the current production one.
 
-        PROVIDERS.md 2.3 suggests "the second item" of the candidates; comparing with the deployment
-        that `targets.production` names instead stays right after an earlier rollback, when the newest
-        candidate is the bad deployment rather than the one serving.
+        docs/providers.md#vercel-rollback-and-promote suggests "the second item" of the candidates;
+        comparing with the deployment that `targets.production` names instead stays right after an
+        earlier rollback, when the newest candidate is the bad deployment rather than the one serving.
         """
         current = self.get_project(project_id).production_deployment_id
         candidates = self.list_deployments(project_id, state="READY", rollback_candidate=True, limit=20)

@@ -1,4 +1,4 @@
-"""RenderClient against httpx.MockTransport answering Render's real JSON shapes (PROVIDERS.md section 1)."""
+"""RenderClient against httpx.MockTransport answering Render's real JSON shapes (docs/providers.md#render)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""SupabaseClient and PineconeClient against httpx.MockTransport answering the real shapes (sections 3, 4)."""
+"""SupabaseClient and PineconeClient against httpx.MockTransport answering the real shapes.
+
+Shapes: docs/providers.md#supabase and docs/providers.md#pinecone.
+"""
 
 from __future__ import annotations
 
@@ -56,7 +59,7 @@ def test_project_health_and_status(supabase, fake):
     health = supabase.project_health(REF, services=["db", "auth"])
     assert [(h.name, h.healthy, h.status) for h in health] == [("db", True, "ACTIVE_HEALTHY"),
                                                                ("auth", False, "UNHEALTHY")]
-    assert fake.params(0) == {"services": ["db,auth"]}
+    assert fake.params(0) == {"services": ["db", "auth"]}  # a repeated key (docs/providers.md#supabase-health)
     project = supabase.get_project(REF)
     assert project.healthy and project.ref == REF and project.region == "us-east-1"
 

@@ -12,7 +12,7 @@ from provider_fakes import (
     PINECONE_KEY, RENDER_KEY, SUPABASE_TOKEN, VERCEL_TOKEN, FakeProvider, assert_no_secret, json_response,
 )
 
-from gonogo_providers._http import Exchange, parse_retry_after, redact_url
+from gonogo_providers._http import Exchange, parse_rate_limit_reset, parse_retry_after, redact_url
 from gonogo_providers.errors import (
     AuthError, MalformedResponse, ProviderError, ProviderTimeout, ProviderUnreachable, RateLimitedError,
     ServerError,
@@ -169,6 +169,44 @@ def test_retry_after_http_date_is_honoured():
     assert parse_retry_after(format_datetime(now + timedelta(seconds=5), usegmt=True), now=now) == 5.0
     assert parse_retry_after(format_datetime(now - timedelta(seconds=5), usegmt=True), now=now) == 0.0
     assert parse_retry_after("2.5") == 2.5 and parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+def test_rate_limit_reset_reads_a_delay_or_an_epoch():
+    # Both readings of the reset header (docs/providers.md#rate-limits): a delay, epoch seconds, epoch ms.
+    now = datetime(2026, 11, 24, 10, 0, 0, tzinfo=timezone.utc)
+    assert parse_rate_limit_reset("45", now=now) == 45.0
+    assert parse_rate_limit_reset(str(int(now.timestamp()) + 20), now=now) == 20.0
+    assert parse_rate_limit_reset(str(int(now.timestamp() * 1000) + 7500), now=now) == 7.5
+    assert parse_rate_limit_reset(str(int(now.timestamp()) - 20), now=now) == 0.0  # already past
+    assert parse_rate_limit_reset("soon") is None and parse_rate_limit_reset("-3") is None
+    assert parse_rate_limit_reset(None) is None
+
+
+@pytest.mark.parametrize("header", ["Ratelimit-Reset", "X-RateLimit-Reset"])
+def test_429_without_retry_after_waits_for_the_reset_header(fake, sleeps, header):
+    fake.on("GET", "/v1/services/srv-1", json_response({"message": "slow down"}, 429, **{header: "6"}),
+            json_response({"id": "srv-1"}))
+    with make_render(fake, sleeps) as render:
+        render.get_service("srv-1")
+    assert sleeps == [6.0]
+
+
+def test_retry_after_wins_over_the_reset_header(fake, sleeps):
+    fake.on("GET", "/v1/services/srv-1",
+            json_response({}, 429, **{"Retry-After": "2", "X-RateLimit-Reset": "9"}), json_response({"id": "srv-1"}))
+    with make_render(fake, sleeps) as render:
+        render.get_service("srv-1")
+    assert sleeps == [2.0]
+
+
+def test_reset_header_beyond_the_budget_fails_at_once_naming_it(fake, sleeps):
+    fake.on("GET", "/v1/projects/ref1/database/migrations",
+            json_response({"message": "too many requests"}, 429, **{"X-RateLimit-Reset": "55"}))
+    with SupabaseClient(access_token=SUPABASE_TOKEN, transport=fake.transport, sleep=sleeps.append) as supabase, \
+            pytest.raises(RateLimitedError) as caught:
+        supabase.list_migrations("ref1")
+    assert "X-RateLimit-Reset 55 s exceeds the remaining retry budget of 30 s" in str(caught.value)
+    assert sleeps == [] and len(fake.requests) == 1
 
 
 def test_retry_after_http_date_on_a_live_429(fake, sleeps):

@@ -1,4 +1,4 @@
-"""VercelClient against httpx.MockTransport answering Vercel's real JSON shapes (PROVIDERS.md section 2)."""
+"""VercelClient against httpx.MockTransport answering Vercel's real JSON shapes (docs/providers.md#vercel)."""
 
 from __future__ import annotations
 
