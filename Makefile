@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The plugin's tests also run on the lowest pytest pyproject.toml admits, in a venv of their own.
+PYTEST_LOWEST ?= 8.0.2
+LOWEST := .venv-lowest
+LOWEST_STAMP := $(LOWEST)/.installed-stamp
 # The project's own tests: two workers, one file per worker (pytest-dependency chains stay together).
 TEST_ARGS ?= -n 2 --dist loadfile
 
@@ -15,15 +19,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
 	touch $@
 
+$(LOWEST_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/pip install -q --disable-pip-version-check -e '.[plugin-test]' 'pytest==$(PYTEST_LOWEST)'
+	touch $@
+
 sysdeps:
 	@scripts/ensure-system-packages
 
-test: setup
+test: setup $(LOWEST_STAMP)
 	$(BIN)/python -m pytest -c tests/pytest.ini $(TEST_ARGS) tests
+	@echo "the plugin's tests again, on pytest $(PYTEST_LOWEST) (the lowest supported):"
+	$(LOWEST)/bin/python -m pytest -c tests/pytest.ini $(TEST_ARGS) tests/plugin
 
 demo: setup
 	@scripts/demo
 
 clean:
-	rm -rf $(VENV) reports/*.json reports/*.html reports/*.md reports/*.xml
+	rm -rf $(VENV) $(LOWEST) reports/*.json reports/*.html reports/*.md reports/*.xml
 	@git checkout -- reports/README.md 2>/dev/null || true

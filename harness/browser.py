@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+import gonogo
 from harness.target import Target
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,10 +41,9 @@ def browser_errors(page, request: pytest.FixtureRequest, target: Target, evidenc
     page.set_default_timeout(15_000)
     yield errors
     outcome = request.node.stash.get(_phase_key, {}).get("call", "not run")
-    # Next to this run's verdict (--verdict-json), so parallel runs and CI shards keep their own screenshots.
-    verdict = request.config.getoption("gonogo_verdict_json", None)
-    reports = (request.config.invocation_params.dir / verdict).parent if verdict else request.config.rootpath / "reports"
-    artifacts = reports / "artifacts"
+    # gonogo's artifacts dir sits next to this run's verdict, so parallel runs and CI shards keep their own.
+    settings = gonogo.get_settings(request.config)
+    artifacts = settings.artifacts_dir if settings else request.config.rootpath / "reports" / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     name = "".join(c if c.isalnum() else "-" for c in request.node.nodeid)[-120:]
     path = artifacts / f"{name}.png"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from gonogo import hookspecs, markdown
+from gonogo import cmdline, hookspecs, markdown
 from gonogo.evidence import Evidence, evidence, evidence_key  # noqa: F401 - the fixture, registered here
 from gonogo.recorder import GonogoSession, criterion_key, marked_criterion
 from gonogo.recorder import selected_stages as recorder_selected_stages
@@ -26,6 +28,15 @@ _STAGE_HELP = {
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser) -> Any:
+    # Outermost, so it runs before pytest starts capturing the terminal (see gonogo.cmdline).
+    fixed = cmdline.joined_option_values(early_config, parser)
+    if fixed is not None:
+        cmdline.reexec(fixed)
+    return (yield)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

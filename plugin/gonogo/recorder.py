@@ -282,9 +282,9 @@ class GonogoSession:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.is_worker or exitstatus == pytest.ExitCode.USAGE_ERROR:
-            # A refused run (a usage error) has no verdict: its one error line is all it prints, and no
-            # verdict.json of a run that never happened is written.
+        if self.is_worker or exitstatus == pytest.ExitCode.USAGE_ERROR or self.config.option.collectonly:
+            # A refused run (a usage error) or a listing (--collect-only) has no verdict: no verdict.json
+            # of a run that never happened is written.
             return
         why = session.shouldfail or session.shouldstop or self.interrupted
         if not why and exitstatus == pytest.ExitCode.INTERRUPTED:
