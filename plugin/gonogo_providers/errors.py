@@ -83,9 +83,6 @@ class PaginationLimitExceeded(ProviderError):
     """A listing had more pages than the client's bound: fail closed rather than judge a partial list."""
 
 
-# A second spelling some callers use (it avoids shadowing the builtin TimeoutError); one class.
-TimeoutError_ = ProviderTimeout
-
 __all__ = [
     "AuthError",
     "MalformedResponse",
@@ -96,5 +93,4 @@ __all__ = [
     "ProviderUnreachable",
     "RateLimitedError",
     "ServerError",
-    "TimeoutError_",
 ]
