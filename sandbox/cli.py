@@ -17,6 +17,7 @@ from sandbox.checkout import make_checkout
 from sandbox.config import SandboxConfig, new_config, write_private
 from sandbox.state import (READY_FILE, StateDir, active_faults, clean, read_pids, read_status, record_pid,
                            stop_all)
+from sandbox.wait import wait_for
 
 DEFAULT_STATE_DIR = ".sandbox"
 # A bound, not the target: `up` takes 3-5 s here, ~7 s under heavy load; on a loaded CI machine running
@@ -71,29 +72,32 @@ def status_of(config: SandboxConfig, state: StateDir) -> dict:
 def _wait_http(url: str, deadline: float, daemon: subprocess.Popen, clash=lambda: False) -> None:
     import httpx
 
-    while True:
+    def answers() -> bool:
         if daemon.poll() is not None:
             raise UpError("the control-plane daemon exited")
         try:
             httpx.get(url, timeout=1.0)
-            return
+            return True
         except httpx.HTTPError:
             if clash():
                 raise UpError(f"{url}: its port was taken by another process") from None
-            if time.monotonic() > deadline:
-                raise UpError(f"{url} did not answer in {UP_TIMEOUT_S:.0f} s") from None
-            time.sleep(0.05)
+            return False
+
+    wait_for(answers, timeout=deadline - time.monotonic(), interval=0.05, error=UpError,
+             message=f"{url} did not answer in {UP_TIMEOUT_S:.0f} s")
 
 
 def _wait_ready(state: StateDir, deadline: float, daemon: subprocess.Popen) -> None:
     ready = state.root / READY_FILE
-    while not ready.exists():
-        if daemon.poll() is not None:
+
+    def written() -> bool:
+        if daemon.poll() is not None and not ready.exists():
             raise UpError(f"the control-plane daemon exited; see {state.logs / 'controlplane.log'}")
-        if time.monotonic() > deadline:
-            raise UpError(f"the control plane was not ready in {UP_TIMEOUT_S:.0f} s; "
-                          f"see {state.logs / 'controlplane.log'}")
-        time.sleep(0.05)
+        return ready.exists()
+
+    wait_for(written, timeout=deadline - time.monotonic(), interval=0.05, error=UpError,
+             message=f"the control plane was not ready in {UP_TIMEOUT_S:.0f} s; "
+                     f"see {state.logs / 'controlplane.log'}")
     info = json.loads(ready.read_text())
     if not info.get("ready"):
         raise UpError(f"the control plane failed: {info.get('error')}")

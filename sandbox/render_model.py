@@ -92,7 +92,8 @@ class Service:
         if self.type == "cron_job":
             details.update(schedule=SCHEDULE, lastSuccessfulRunAt=rfc3339(time.time() - 300))
         else:
-            # As the seed's services: no health check path, so a deploy whose /health fails still goes live.
+            # As the production services: no health check path (`serviceDetails.healthCheckPath`,
+            # docs/providers.md#render-services), so a deploy whose /health fails still goes live.
             details.update(numInstances=1, healthCheckPath="")
         if self.url:
             details["url"] = self.url
@@ -233,9 +234,3 @@ class RenderModel:
 
     def find_deploy(self, service: Service, deploy_id: str) -> Deploy | None:
         return next((d for d in service.deploys if d.id == deploy_id), None)
-
-    async def settle(self, timeout: float = 30.0) -> None:
-        """Wait until no deploy is in progress (used on shutdown and by tests of the model)."""
-        deadline = time.monotonic() + timeout
-        while self._tasks and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)

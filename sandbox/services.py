@@ -12,11 +12,12 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sandbox.wait import wait_for
 
 PG_BIN = Path(os.environ.get("SANDBOX_PG_BIN", "/usr/lib/postgresql/15/bin"))
 REDIS_BIN = os.environ.get("SANDBOX_REDIS_BIN", "redis-server")
@@ -85,39 +86,36 @@ def stop_pid(pid: int, timeout: float = 5, sig: int = signal.SIGTERM) -> None:
             pass
         except PermissionError:
             os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not pid_alive(pid):
-                return
-            time.sleep(0.02)
+        if wait_for(lambda: not pid_alive(pid), timeout=wait, interval=0.02):
+            return
 
 
 def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> None:
     """Poll until something accepts TCP connections on host:port, else raise ServiceError."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def accepts() -> bool:
         try:
             with socket.create_connection((host, port), timeout=0.5):
-                return
+                return True
         except OSError:
-            if time.monotonic() > deadline:
-                raise ServiceError(f"nothing listens on {host}:{port} after {timeout:.0f} s") from None
-            time.sleep(0.03)
+            return False
+
+    wait_for(accepts, timeout=timeout, interval=0.03, error=ServiceError,
+             message=f"nothing listens on {host}:{port} after {timeout:.0f} s")
 
 
 def wait_for_http(url: str, timeout: float = 10.0) -> int:
     """Poll until url answers any HTTP status (a 503 is an answer); return that status."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def status() -> int | None:
         try:
             with urllib.request.urlopen(url, timeout=1.0) as resp:
                 return resp.status
         except urllib.error.HTTPError as exc:
             return exc.code
         except (OSError, urllib.error.URLError):
-            if time.monotonic() > deadline:
-                raise ServiceError(f"{url} did not answer after {timeout:.0f} s") from None
-            time.sleep(0.05)
+            return None
+
+    return wait_for(status, timeout=timeout, interval=0.05, error=ServiceError,
+                    message=f"{url} did not answer after {timeout:.0f} s")
 
 
 def _log_tail(path: Path, lines: int = 15) -> str:
@@ -273,8 +271,8 @@ def _await_postgres(pg: Postgres, timeout: float) -> None:
     import psycopg
 
     admin = f"postgresql://postgres@127.0.0.1:{pg.port}/postgres"
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def created() -> bool:
         if pg.proc.poll() is not None:
             if _clash_in_log(pg.log_path):
                 raise _PortClash
@@ -286,12 +284,13 @@ def _await_postgres(pg: Postgres, timeout: float) -> None:
                 if conn.execute("SHOW data_directory").fetchone()[0] != str(pg.data_dir):
                     raise _PortClash
                 conn.execute("CREATE DATABASE twin")
-            return
+            return True
         except psycopg.OperationalError:
-            if time.monotonic() > deadline:
-                raise ServiceError(f"postgres on port {pg.port} did not answer in {timeout:.0f} s; "
-                                   f"log {pg.log_path}:\n{_log_tail(pg.log_path)}") from None
-            time.sleep(0.05)
+            return False
+
+    wait_for(created, timeout=timeout, interval=0.05, error=ServiceError,
+             message=lambda _: f"postgres on port {pg.port} did not answer in {timeout:.0f} s; "
+                               f"log {pg.log_path}:\n{_log_tail(pg.log_path)}")
 
 
 class _PortClash(Exception):
@@ -320,25 +319,31 @@ def start_redis(base_dir: Path, timeout: float = 10.0) -> Redis:
             log_path,
         )
         rd = Redis(pid=proc.pid, port=port, log_path=log_path, proc=proc, url=f"redis://127.0.0.1:{port}/0")
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                if _clash_in_log(log_path) and attempt < _PORT_ATTEMPTS - 1:
-                    break
-                raise ServiceError(f"redis-server exited with {proc.returncode}; log {log_path}:\n"
-                                   f"{_log_tail(log_path)}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return rd
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                rd.stop()
-                raise ServiceError(f"redis on port {port} did not answer in {timeout:.0f} s; log {log_path}")
-            time.sleep(0.02)
+        try:
+            wait_for(lambda: _pong(proc, port, log_path, retry=attempt < _PORT_ATTEMPTS - 1), timeout=timeout,
+                     interval=0.02, error=ServiceError,
+                     message=f"redis on port {port} did not answer in {timeout:.0f} s; log {log_path}")
+            return rd
+        except _PortClash:
+            continue
+        except ServiceError:
+            rd.stop()
+            raise
     raise AssertionError("unreachable")
+
+
+def _pong(proc: subprocess.Popen, port: int, log_path: Path, retry: bool) -> bool:
+    """Whether redis-server answers PING; _PortClash when it exited over a taken port and may retry."""
+    if proc.poll() is not None:
+        if _clash_in_log(log_path) and retry:
+            raise _PortClash
+        raise ServiceError(f"redis-server exited with {proc.returncode}; log {log_path}:\n{_log_tail(log_path)}")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def start_app_process(module: str, env: dict[str, str], log_path: Path) -> subprocess.Popen:

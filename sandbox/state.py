@@ -6,9 +6,10 @@ import json
 import os
 import shutil
 import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from sandbox.wait import wait_for
 
 READY_FILE = "controlplane.json"  # the daemon writes {"ready": true} or {"ready": false, "error": ...}
 # Stop order: the daemon first (so it restarts nothing), then the app, then the data plane.
@@ -130,15 +131,16 @@ def stop_all(state: StateDir, timeout: float = 5.0, only: tuple[str, ...] | None
 
 
 def _wait_gone(pids: list[int], timeout: float) -> list[int]:
-    deadline = time.monotonic() + timeout
+    """Wait until none of pids runs (reaping our own children); return those still running."""
     left = list(pids)
-    while left:
+
+    def gone() -> bool:
         for pid in left:
             _reap(pid)
-        left = [p for p in left if _start_time(p) is not None]
-        if not left or time.monotonic() > deadline:
-            break
-        time.sleep(0.03)
+        left[:] = [p for p in left if _start_time(p) is not None]
+        return not left
+
+    wait_for(gone, timeout=timeout, interval=0.03)
     return left
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sandbox import services
 from sandbox.state import StateDir, record_pid
+from sandbox.wait import wait_for
 
 MODULES = {"api": "sandbox.app.api", "worker": "sandbox.app.worker", "frontend": "sandbox.app.frontend"}
 START_TIMEOUT_S = 15.0
@@ -55,14 +56,16 @@ class Supervisor:
         return await self._wait_started(role, proc)
 
     async def _wait_started(self, role: str, proc) -> bool:
-        deadline = time.monotonic() + (SETTLE_S if role == "worker" else START_TIMEOUT_S)
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                return False
-            if role != "worker" and _listens(self.ports[role]):
-                return True
-            await asyncio.sleep(0.05)
-        return role == "worker" and proc.poll() is None
+        """Waited for in a thread, so the daemon's loop goes on serving the emulators meanwhile."""
+        if role == "worker":
+            exited = await asyncio.to_thread(wait_for, lambda: proc.poll() is not None, timeout=SETTLE_S,
+                                             interval=0.05)
+            return not exited
+        port = self.ports[role]
+        outcome = await asyncio.to_thread(
+            wait_for, lambda: "exited" if proc.poll() is not None else ("listens" if _listens(port) else None),
+            timeout=START_TIMEOUT_S, interval=0.05)
+        return outcome == "listens"
 
     async def stop(self, role: str) -> None:
         current = self.running.pop(role, None)

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -15,6 +14,11 @@ import httpx
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    # `sandbox` is not an installed package: the drills import it from the checkout too.
+    sys.path.insert(0, str(REPO_ROOT))
+
+from sandbox.wait import wait_for  # noqa: E402
 CLI_TIMEOUT_S = 90
 
 
@@ -94,14 +98,8 @@ def module_stack() -> Callable:
 
 def wait_until(check: Callable[[], object], timeout: float = 15.0, every: float = 0.1, what: str = "condition"):
     """Poll check() until it returns something truthy; fail naming `what` after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not reached in {timeout:.0f} s (last: {got!r})")
-        time.sleep(every)
+    return wait_for(check, timeout=timeout, interval=every, error=pytest.fail.Exception,
+                    message=lambda got: f"{what} not reached in {timeout:.0f} s (last: {got!r})")
 
 
 def newest_deploy(render: httpx.Client, service_id: str) -> dict:

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from sandbox import services
 from sandbox.app import db
 from sandbox.app.cors import CorsMiddleware
+from sandbox.wait import wait_for
 
 FRONT = "http://127.0.0.1:1"
 
@@ -150,12 +151,8 @@ def test_feedback_enqueues_at_min_events_worker_completes_and_cooldown_holds(sta
         "twin_id": twin, "message_id": f"m{i}", "rating": 1 if i % 2 else -1, "run_id": run}).json()["job_id"]
         for i in range(5)]
     assert jobs[:4] == [None] * 4 and jobs[4]
-    status = None
-    for _ in range(100):
-        status = client.get(f"/feedback/jobs/{jobs[4]}", headers=auth(owner)).json()
-        if status["status"] == "completed":
-            break
-        time.sleep(0.05)
+    status = wait_for(lambda: client.get(f"/feedback/jobs/{jobs[4]}", headers=auth(owner)).json(),
+                      lambda job: job["status"] == "completed", timeout=10, interval=0.05)
     assert status["status"] == "completed" and status["job_type"] == "feedback_learning"
     # Within the cooldown, five more events make no new job.
     more = [client.post("/feedback", headers=auth(owner), json={
@@ -218,9 +215,7 @@ def test_worker_stops_promptly_and_cleanly_on_sigterm(twin_db, redis_server, tmp
     try:
         # The worker logs "worker starting" only after installing its SIGTERM handler; a fixed sleep raced
         # with a slow start under load (the default action then killed it with -15).
-        deadline = time.monotonic() + 15
-        while "worker starting" not in running.log("worker") and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: "worker starting" in running.log("worker"), timeout=15, interval=0.05)
         assert "worker starting" in running.log("worker"), f"the worker never logged its start: {running.log('worker')[-500:]}"
         proc = running.procs.pop("worker")
         started = time.monotonic()
@@ -236,10 +231,7 @@ def test_worker_without_redis_url_logs_errors_and_takes_nothing(twin_db, tmp_pat
     env = {"DATABASE_URL": twin_db, "SANDBOX_BUILD": ""}
     proc = services.start_app_process("sandbox.app.worker", env, tmp_path / "w.log")
     try:
-        for _ in range(100):
-            if "REDIS_URL is not set" in (tmp_path / "w.log").read_text():
-                break
-            time.sleep(0.05)
+        wait_for(lambda: "REDIS_URL is not set" in (tmp_path / "w.log").read_text(), timeout=10, interval=0.05)
         first = json.loads((tmp_path / "w.log").read_text().splitlines()[-1])
         assert first["level"] == "error" and "REDIS_URL" in first["message"]
     finally:
@@ -256,14 +248,11 @@ def test_worker_recovers_queued_jobs_redis_lost(stack, twin_db, redis_server, tm
     env = {"DATABASE_URL": twin_db, "REDIS_URL": redis_server.url, "SANDBOX_BUILD": ""}
     proc = services.start_app_process("sandbox.app.worker", env, tmp_path / "w.log")
     try:
-        status = None
-        for _ in range(100):
+        def status() -> str:
             with db.service_connection(twin_db) as conn:
-                status = conn.execute("SELECT status FROM learning_jobs WHERE id = %s", (job,)).fetchone()["status"]
-            if status == "completed":
-                break
-            time.sleep(0.05)
-        assert status == "completed"
+                return conn.execute("SELECT status FROM learning_jobs WHERE id = %s", (job,)).fetchone()["status"]
+
+        assert wait_for(status, lambda s: s == "completed", timeout=10, interval=0.05) == "completed"
         # Either worker may win the claim (the stack's own one also sweeps every 15 s).
         assert f"job {job} was queued but not in Redis" in (tmp_path / "w.log").read_text() + stack.log("worker")
     finally:

@@ -11,6 +11,8 @@ import pytest
 from conftest import launch_stack
 from test_app_repo import RUNNER_ARGS, copy_app_repo, run_in, runner_env
 
+from sandbox.wait import wait_for
+
 BUILD = "bad-health,share-writes-training,persona-regression-drop,p0-in-logs,worker-stalled"
 
 
@@ -56,12 +58,8 @@ def test_worker_stalled_leaves_the_job_processing(stack, client, headers):
     job = [client.post("/feedback", headers=headers, json={"twin_id": twin, "message_id": "m", "rating": -1})
            .json()["job_id"] for _ in range(5)][-1]
     assert job
-    status = None
-    for _ in range(100):
-        status = client.get(f"/feedback/jobs/{job}", headers=headers).json()["status"]
-        if status != "queued":
-            break
-        time.sleep(0.05)
+    status = wait_for(lambda: client.get(f"/feedback/jobs/{job}", headers=headers).json()["status"],
+                      lambda s: s != "queued", timeout=10, interval=0.05)
     assert status == "processing"
     time.sleep(1.5)
     assert client.get(f"/feedback/jobs/{job}", headers=headers).json()["status"] == "processing"
@@ -69,13 +67,8 @@ def test_worker_stalled_leaves_the_job_processing(stack, client, headers):
 
 
 def test_p0_in_logs_writes_critical_lines_repeatedly(stack):
-    deadline = time.monotonic() + 8
-    critical = []
-    while time.monotonic() < deadline:
-        critical = [e for e in map(json.loads, stack.log("api").splitlines()) if e["level"] == "critical"]
-        if len(critical) >= 2:
-            break
-        time.sleep(0.2)
+    critical = wait_for(lambda: [e for e in map(json.loads, stack.log("api").splitlines()) if e["level"] == "critical"],
+                        lambda lines: len(lines) >= 2, timeout=8, interval=0.2)
     assert len(critical) >= 2 and all("P0" in e["message"] for e in critical)
 
 

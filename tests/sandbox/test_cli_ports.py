@@ -4,7 +4,6 @@ from __future__ import annotations
 import socket
 
 import httpx
-import pytest
 
 from sandbox import cli, services
 from sandbox.state import StateDir, read_pids
