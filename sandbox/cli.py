@@ -12,11 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-from sandbox import catalog
+from sandbox import faults
 from sandbox.checkout import make_checkout
 from sandbox.config import SandboxConfig, new_config, write_private
-from sandbox.state import (READY_FILE, StateDir, active_faults, clean, read_pids, read_status, record_pid,
-                           stop_all)
+from sandbox.faults import BUILD_COMMITS, FAULTS
+from sandbox.state import (READY_FILE, StateDir, active_faults, clean, load_faults, read_pids, read_status,
+                           record_pid, save_faults, stop_all)
 from sandbox.wait import wait_for
 
 DEFAULT_STATE_DIR = ".sandbox"
@@ -118,7 +119,8 @@ def _bring_up(state: StateDir, t0: float) -> dict:
     shas = make_checkout(state.app_repo)
     for attempt in range(DAEMON_ATTEMPTS):
         ports = {name: services.free_port() for name in ("api", "frontend", "render", "vercel", "supabase", "pinecone")}
-        config = new_config(state.root, ports, pg.dsn, redis.url, seeded, OWNER_EMAIL, password, shas)
+        config = new_config(state.root, ports, pg.dsn, redis.url, seeded, OWNER_EMAIL, password, shas,
+                            BUILD_COMMITS)
         config.save(state.config)
         (state.root / READY_FILE).unlink(missing_ok=True)
         marks = _log_marks(state)
@@ -234,8 +236,8 @@ def cmd_status(state: StateDir, as_json: bool) -> int:
 
 
 def cmd_faults() -> int:
-    for f in catalog.FAULTS.values():
-        _say(f"{f.name:24} {f.arrives}  ->  {f.effect}")
+    for f in FAULTS.values():
+        _say(f"{f.name:24} {f.switch.arrives}  ->  {f.effect}; NO-GO: {', '.join(sorted(f.no_go))}")
     return EXIT_OK
 
 
@@ -243,26 +245,26 @@ def cmd_fault(state: StateDir, name: str | None, clear: bool) -> int:
     if not state.config.exists() or "controlplane" not in read_pids(state):
         _err(f"sandbox is not up in {state.root}; start it with: python -m sandbox up")
         return EXIT_FAIL
-    if not clear and name not in catalog.FAULTS:
-        _err(f"fault {name!r} is unknown; choose one of: {', '.join(catalog.FAULTS)} "
+    if not clear and name not in FAULTS:
+        _err(f"fault {name!r} is unknown; choose one of: {', '.join(FAULTS)} "
              "(or --clear); `python -m sandbox faults` lists them")
         return EXIT_USAGE
-    from sandbox import faults as fault_mod  # httpx + psycopg: only when a fault is injected
+    from sandbox.operator import Operator  # httpx + psycopg: only when a fault is injected
 
     config = SandboxConfig.load(state.config)
-    data = fault_mod.load_active(state)
-    op = fault_mod.Operator(config)
+    data = load_faults(state)
+    op = Operator(config)
     try:
         if clear:
-            done = fault_mod.clear(op, data["saved"])
-            fault_mod.save_active(state, {"active": [], "saved": {}})
+            done = faults.clear(op, data["saved"])
+            save_faults(state, {"active": [], "saved": {}})
             _say("faults cleared: " + ("; ".join(done) if done else "already at the baseline"))
         else:
-            fault_mod.apply(op, name, data["saved"], data["active"])
+            faults.apply(op, name, data["saved"], data["active"])
             data["active"] = [*[a for a in data["active"] if a != name], name]
-            fault_mod.save_active(state, data)
-            _say(f"fault {name} injected: {catalog.FAULTS[name].effect}")
-    except (fault_mod.FaultError, OSError, Exception) as exc:  # one line, no traceback
+            save_faults(state, data)
+            _say(f"fault {name} injected: {FAULTS[name].effect}")
+    except Exception as exc:  # FaultError, OSError, a provider's surprise: one line, no traceback
         _err(f"fault {'--clear' if clear else name} failed: {str(exc).splitlines()[0] if str(exc) else exc!r}")
         return EXIT_FAIL
     finally:
@@ -274,7 +276,7 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--state-dir", dest="state_dir", default=argparse.SUPPRESS,
                         help=f"where all sandbox state lives (default {DEFAULT_STATE_DIR}/ in the cwd)")
-    faults_help = "faults: " + ", ".join(catalog.FAULTS)
+    faults_help = "faults: " + ", ".join(FAULTS)
     parser = argparse.ArgumentParser(prog="python -m sandbox", parents=[common], epilog=faults_help,
                                      description="A local, real rehearsal of the production deployment.")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -9,6 +9,7 @@ import string
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
 _ALNUM = string.ascii_letters + string.digits
@@ -56,30 +57,18 @@ class Commit:
         return ",".join(f for f in self.build if f not in CONTROL_PLANE_FLAGS)
 
 
-# The commits a fault deploys, by fault name (build flags per sandbox/README.md).
-FAULT_COMMITS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "deploy-build-failed": ("chore: bump build toolchain (broken lockfile)", (BUILD_FAILS,)),
-    "bad-deploy-health": ("feat: new health probe wiring", ("bad-health",)),
-    "share-writes-training": ("feat: learn from public share chats", ("share-writes-training",)),
-    "worker-stalled": ("perf: batch learning jobs", ("worker-stalled",)),
-    "persona-regression-drop": ("feat: shared persona memory across channels", ("persona-regression-drop",)),
-    "p0-in-logs": ("feat: eager cache warm-up", ("p0-in-logs",)),
-    "owner-flow-broken": ("refactor: simulator component", ("owner-flow-broken",)),
-    "vercel-unaliased": ("chore: frontend preview domains", (SKIP_ALIAS,)),
-}
-
-
 def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
-def make_commits(now: float, shas: tuple[str, str] | None = None) -> tuple[list[Commit], str, str]:
+def make_commits(now: float, shas: tuple[str, str] | None = None,
+                 builds: Iterable[tuple[str, tuple[str, ...]]] = ()) -> tuple[list[Commit], str, str]:
     """The commit registry: two healthy commits (previous, head: the app checkout's real commits when
-    given) and one per fault; returns (all, prev, head)."""
+    given) and one per (message, build flags) in `builds` (the build faults'); returns (all, prev, head)."""
     prev_sha, head_sha = shas or (commit_sha(), commit_sha())
     prev = Commit(prev_sha, "feat: feedback learning loop (phase 7)", (), _iso(now - 7200))
     head = Commit(head_sha, "fix: feedback learning job type", (), _iso(now - 3600))
-    faulty = [Commit(commit_sha(), msg, flags, _iso(now - 60)) for msg, flags in FAULT_COMMITS.values()]
+    faulty = [Commit(commit_sha(), msg, tuple(flags), _iso(now - 60)) for msg, flags in builds]
     return [prev, head, *faulty], prev.sha, head.sha
 
 
@@ -112,12 +101,12 @@ class SandboxConfig:
                 return Commit(c["sha"], c["message"], tuple(c["build"]), c["created_at"])
         return None
 
-    def fault_sha(self, fault: str) -> str:
-        msg, flags = FAULT_COMMITS[fault]
+    def commit_sha(self, message: str, build: tuple[str, ...]) -> str:
+        """The sha of the commit registered at `up` with this message and build (a build fault's)."""
         for c in self.commits:
-            if tuple(c["build"]) == flags and c["message"] == msg:
+            if tuple(c["build"]) == tuple(build) and c["message"] == message:
                 return c["sha"]
-        raise KeyError(fault)
+        raise KeyError(f"no commit {message!r} with build {build}")
 
     def render_env(self, role: str) -> dict[str, str]:
         """The healthy baseline env of the Render API or worker (runbook section 4, sandbox values)."""
@@ -173,9 +162,10 @@ def write_private(path: Path, text: str) -> None:
 
 def new_config(state_dir: Path, ports: dict[str, int], database_url: str, redis_url: str,
                seeded: dict, owner_email: str, owner_password: str,
-               shas: tuple[str, str] | None = None) -> SandboxConfig:
-    """Fresh IDs and secrets for one `up`."""
-    commits, prev, head = make_commits(time.time(), shas)
+               shas: tuple[str, str] | None = None,
+               builds: Iterable[tuple[str, tuple[str, ...]]] = ()) -> SandboxConfig:
+    """Fresh IDs and secrets for one `up`; `builds` are the build faults' commits (message, flags)."""
+    commits, prev, head = make_commits(time.time(), shas, builds)
     return SandboxConfig(
         state_dir=str(state_dir),
         ports=ports,

@@ -9,6 +9,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox.config import write_private
 from sandbox.wait import wait_for
 
 READY_FILE = "controlplane.json"  # the daemon writes {"ready": true} or {"ready": false, "error": ...}
@@ -160,11 +161,20 @@ def clean(state: StateDir) -> None:
             path.unlink(missing_ok=True)
 
 
-def active_faults(state: StateDir) -> list[str]:
+def load_faults(state: StateDir) -> dict:
+    """STATE/faults.json: the active faults in order and what clearing them needs."""
     try:
-        return list(json.loads(state.faults.read_text())["active"])
-    except (OSError, ValueError, KeyError):
-        return []
+        return json.loads(state.faults.read_text())
+    except (OSError, ValueError):
+        return {"active": [], "saved": {}}
+
+
+def save_faults(state: StateDir, data: dict) -> None:
+    write_private(state.faults, json.dumps(data, indent=2))
+
+
+def active_faults(state: StateDir) -> list[str]:
+    return list(load_faults(state).get("active", []))
 
 
 def read_status(state: StateDir) -> dict | None:

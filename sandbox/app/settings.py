@@ -6,16 +6,12 @@ import os
 from dataclasses import dataclass
 from enum import Enum
 
+from sandbox.faults import APP_BUILD_FLAGS
 
-class BuildFlag(str, Enum):
-    """Build flags of `SANDBOX_BUILD`: each switches a real code path (see sandbox/README.md)."""
 
-    BAD_HEALTH = "bad-health"
-    SHARE_WRITES_TRAINING = "share-writes-training"
-    PERSONA_REGRESSION_DROP = "persona-regression-drop"
-    P0_IN_LOGS = "p0-in-logs"
-    WORKER_STALLED = "worker-stalled"
-    OWNER_FLOW_BROKEN = "owner-flow-broken"
+# The build flags of `SANDBOX_BUILD`, one member per flag a build fault of the registry (sandbox/faults.py)
+# deploys (`bad-health` is BuildFlag.BAD_HEALTH): each switches a real code path of the app.
+BuildFlag = Enum("BuildFlag", {flag.upper().replace("-", "_"): flag for flag in sorted(APP_BUILD_FLAGS)}, type=str)
 
 
 class ConfigError(ValueError):

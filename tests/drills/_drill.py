@@ -20,6 +20,8 @@ if str(SANDBOX_TESTS) not in sys.path:
 
 from _stack import REPO_ROOT, Stack, module_stack, newest_deploy, wait_until  # noqa: E402
 
+from sandbox.faults import FAULTS  # noqa: E402
+
 __all__ = ["REPO_ROOT", "Stack", "module_stack", "newest_deploy", "wait_until", "CODE_GATES", "NOT_CODE_GATES",
            "Run", "run_runbook", "assert_fault_verdict", "inject_and_judge", "assert_healthy", "target_file",
            "EXPECTED", "GO_FILE_FAULTS", "CONFIG_FILE_FAULTS", "DEPLOY_FILE_FAULTS", "RUNS", "JWT_TAIL",
@@ -34,34 +36,14 @@ CODE_GATES = ("persona-gates", "backend-tests", "frontend-typecheck", "e2e-criti
 NOT_CODE_GATES = ("not (test_targeted_persona_tests_pass or test_full_backend_suite_passes or "
                   "test_frontend_typecheck_passes or test_critical_e2e_flows_pass or "
                   "test_persona_regression_meets_thresholds)")
-# What each sandbox fault must turn NO-GO, and nothing else (verified with real runs; see the report).
-EXPECTED: dict[str, set[str]] = {
-    "cors-wildcard": {"cors-origins", "cors-frontend"},
-    "worker-redis-missing": {"redis-url", "render-env-baseline", "feedback-learning", "no-p0-p1-errors"},
-    "node-version-mismatch": {"node-version"},
-    "migration-missing": {"migrations-applied"},
-    "rls-disabled": {"rls-enabled"},
-    "dev-mode-on": {"render-env-baseline", "api-basics"},
-    "e2e-bypass-enabled": {"vercel-env-baseline"},
-    "pinecone-not-ready": {"data-plane-ready"},
-    "deploy-build-failed": {"render-live"},
-    "bad-deploy-health": {"health-public"},
-    "vercel-unaliased": {"vercel-ready"},
-    "share-writes-training": {"share-flow"},
-    "worker-stalled": {"feedback-learning"},
-    # The build leaks private notes across channels: the critical e2e channel-separation test sees it too.
-    "persona-regression-drop": {"persona-regression-gate", "persona-regression", "e2e-critical"},
-    "owner-flow-broken": {"owner-flow"},
-    "p0-in-logs": {"no-p0-p1-errors"},
-}
+# What each sandbox fault must turn NO-GO, and nothing else: its record in the registry (sandbox/faults.py).
+EXPECTED: dict[str, set[str]] = {name: set(fault.no_go) for name, fault in FAULTS.items()}
 # Which drills file judges which faults (one sandbox per file; the files run in parallel, one per worker).
-GO_FILE_FAULTS = ("owner-flow-broken", "persona-regression-drop")
-CONFIG_FILE_FAULTS = ("cors-wildcard", "worker-redis-missing", "node-version-mismatch", "migration-missing",
-                      "rls-disabled", "dev-mode-on", "e2e-bypass-enabled", "pinecone-not-ready")
-DEPLOY_FILE_FAULTS = ("deploy-build-failed", "vercel-unaliased", "share-writes-training", "worker-stalled",
-                      "p0-in-logs", "bad-deploy-health")
+GO_FILE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "go")
+CONFIG_FILE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "config")
+DEPLOY_FILE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "deploy")
 # Faults whose NO-GO needs the section 3 code gates to show.
-NEEDS_CODE_GATES = {"persona-regression-drop"}
+NEEDS_CODE_GATES = {name for name, expected in EXPECTED.items() if expected & set(CODE_GATES)}
 # A learning job takes well under a second in the sandbox; the drills judge worker faults in 10 s, not 60.
 LEARNING_JOB_TIMEOUT_S = 10
 

@@ -28,7 +28,7 @@ def test_every_sandbox_fault_has_a_drill():
                             text=True, timeout=30)
     assert listed.returncode == 0, listed.stderr
     names = {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}
-    assert len(names) == 16 and names == set(EXPECTED)
+    assert len(names) >= 16 and names == set(EXPECTED), "the CLI lists exactly the registry's faults"
     drilled = [*GO_FILE_FAULTS, *CONFIG_FILE_FAULTS, *DEPLOY_FILE_FAULTS]
     assert sorted(drilled) == sorted(EXPECTED), "each fault is drilled exactly once"
 

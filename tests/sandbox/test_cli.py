@@ -14,6 +14,8 @@ from pathlib import Path
 
 from _stack import module_stack, newest_deploy, run_cli, wait_until
 
+from sandbox.faults import FAULTS
+
 stack = module_stack()
 
 STATUS_KEYS = {"api_url", "frontend_url", "render_api_url", "vercel_api_url", "supabase_api_url",
@@ -86,7 +88,7 @@ def test_unknown_fault_is_a_one_line_usage_error(stack):
     assert res.returncode == 2
     assert len(res.stderr.strip().splitlines()) == 1 and "cors-wildcard" in res.stderr
     listing = stack.cli("faults")
-    assert listing.returncode == 0 and len(listing.stdout.strip().splitlines()) == 16
+    assert listing.returncode == 0 and len(listing.stdout.strip().splitlines()) == len(FAULTS)
 
 
 def test_a_crashed_process_is_restarted_from_its_live_deploy(stack):

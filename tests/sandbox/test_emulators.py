@@ -1,4 +1,4 @@
-"""Every emulator endpoint against one real sandbox: field names and enum values of PROVIDERS.md, 401, 404."""
+"""Every emulator endpoint against one real sandbox: field names and enum values of docs/providers.md, 401, 404."""
 
 from __future__ import annotations
 
