@@ -53,6 +53,11 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     _fault("worker-redis-missing", "worker logs errors, processes nothing",
            RenderEnv("worker", "REDIS_URL", None),
            "redis-url", "render-env-baseline", "feedback-learning", "no-p0-p1-errors"),
+    # No Redis on the API: /health fails its redis check, and a learning job is never pushed to the queue
+    # (it stays queued; the API logs an error for it), so the worker has nothing to take.
+    _fault("api-redis-missing", "/health 503, learning jobs never reach the worker",
+           RenderEnv("api", "REDIS_URL", None),
+           "redis-url", "render-env-baseline", "health-public", "feedback-learning", "no-p0-p1-errors"),
     _fault("node-version-mismatch", "project runtime != engines 20.x",
            VercelNodeVersion("18.x"),
            "node-version"),
