@@ -17,7 +17,7 @@ from gonogo._compat import compile_markexpr, stop_xdist_controller
 from gonogo.evidence import evidence_key
 from gonogo.redact import redact, redact_text, secrets_of
 from gonogo.runbook import STAGES, Runbook
-from gonogo.scrub import redact_report
+from gonogo.scrub import _redact_tree, redact_report
 from gonogo.settings import Settings
 from gonogo.summary import render_summary
 from gonogo.verdict import EXIT_ROLLBACK_FAILED, Status, TestRecord, Verdict, WaiverState, fold
@@ -345,13 +345,3 @@ class GonogoSession:
         terminalreporter.write_sep("=", "gonogo verdict")
         for line, markup in render_summary(self.verdict, self.rollback, self.settings.verdict_json):
             terminalreporter.write_line(redact_text(line, secrets), **markup)
-
-
-def _redact_tree(value: Any, secrets: tuple[str, ...]) -> Any:
-    if isinstance(value, str):
-        return redact_text(value, secrets)
-    if isinstance(value, dict):
-        return {k: _redact_tree(v, secrets) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redact_tree(v, secrets) for v in value]
-    return value

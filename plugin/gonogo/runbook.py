@@ -46,14 +46,6 @@ class Waiver:
     def is_current(self, today: dt.date) -> bool:
         return today <= self.expires
 
-    def to_json(self, today: dt.date) -> dict[str, Any]:
-        return {
-            "reason": self.reason,
-            "approved_by": self.approved_by,
-            "expires": self.expires.isoformat(),
-            "expired": not self.is_current(today),
-        }
-
 
 @dataclass(frozen=True)
 class Runbook:
