@@ -10,6 +10,7 @@ import pytest
 
 from gonogo import html_render as render
 from gonogo.redact import redact
+from gonogo.view import VerdictView
 
 if TYPE_CHECKING:
     from gonogo.recorder import GonogoSession
@@ -79,14 +80,10 @@ class HtmlSummary:
         if verdict is None:
             return
         esc = self._esc()
-        today = dt.datetime.now(dt.timezone.utc).date()
-        in_scope = {r.criterion.id for r in verdict.criteria}
-        prefix.append(
-            f'{render.STYLE}<div class="gonogo">{render.banner(verdict, esc)}'
-            f"{render.criteria_table(verdict, esc)}"
-            f"{render.waivers_table(self.recorder.runbook.waivers, today, in_scope, esc)}"
-            f"{render.rollback_section(self.recorder.rollback, verdict, esc)}</div>"
-        )
+        view = VerdictView.of(verdict, self.recorder.rollback, self.recorder.runbook.waivers,
+                              dt.datetime.now(dt.timezone.utc).date())
+        prefix.append(f'{render.STYLE}<div class="gonogo">{render.banner(view, esc)}{render.criteria_table(view, esc)}'
+                      f"{render.waivers_table(view, esc)}{render.rollback_section(view, esc)}</div>")
         if self._report_data is not None:
-            target = f" {verdict.target}" if verdict.target else ""
-            self._report_data.title = f"{verdict.word}{target}: {self._title}"
+            target = f" {view.target}" if view.target else ""
+            self._report_data.title = f"{view.word}{target}: {self._title}"

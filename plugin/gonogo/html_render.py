@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html as _html
 from typing import Any, Callable, Iterable, Mapping
 
-from gonogo.rollback import RollbackResult
-from gonogo.runbook import Waiver
-from gonogo.verdict import Status, Verdict
+from gonogo.view import Line, Tone, VerdictView
 
 Escape = Callable[[object], str]
 
 BODY_PREVIEW = 1200
 HEADER_PREVIEW = 12
 
-_STATUS_COLOUR = {Status.PASSED: "#1a7f37", Status.WAIVED: "#9a6700", Status.FAILED: "#cf222e",
-                  Status.ERROR: "#cf222e", Status.SKIPPED: "#bc4c00", Status.MISSING: "#bc4c00"}
+_TONE_COLOUR = {Tone.GOOD: "#1a7f37", Tone.WARN: "#9a6700", Tone.BAD: "#cf222e", Tone.NEUTRAL: "#57606a"}
+# The banner: the tone's colour as background (a warning's amber lighter, so white text stays readable).
+_BANNER_COLOUR = {**_TONE_COLOUR, Tone.WARN: "#bf8700"}
 
 # Put the summary (with the verdict) right under the title and pytest-html's environment table last:
 # a reviewer reads the verdict first. Plain CSS inside the report, so it stays one self-contained file.
-STYLE = """<style>
+_CSS = """
 body { display: flex; flex-direction: column; }
 #title, body > p:first-of-type { order: -2; }
 .summary { order: -1; }
@@ -31,10 +29,9 @@ footer { order: 3; }
 .gonogo-verdict { font-size: 1.9em; font-weight: bold; }
 .gonogo-line { font-size: 0.95em; }
 .gonogo h3 { margin: 12px 0 4px; font-size: 1.05em; color: #24292f; }
+.gonogo h3::first-letter { text-transform: uppercase; }
 .gonogo, .gonogo td, .gonogo-ev { color: #24292f; }
 .gonogo ul { margin: 4px 0; padding-left: 22px; }
-.gonogo li.reason { color: #cf222e; }
-.gonogo li.warning { color: #9a6700; }
 .gonogo table { border-collapse: collapse; margin: 4px 0; }
 .gonogo th, .gonogo td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical-align: top; }
 .gonogo th { background: #f6f8fa; }
@@ -45,84 +42,68 @@ footer { order: 3; }
                  margin: 2px 0; }
 .gonogo-ev img { max-width: min(900px, 100%); border: 1px solid #d0d7de; display: block; margin: 4px 0; }
 .gonogo-ev .label { font-weight: bold; }
-</style>"""
+"""
+_TONES = "".join(f".gonogo .tone-{t.value} {{ color: {colour}; }}\n" for t, colour in _TONE_COLOUR.items())
+_BANNERS = "".join(f".gonogo .gonogo-banner.tone-{t.value} {{ color: #fff; background: {colour}; }}\n"
+                   for t, colour in _BANNER_COLOUR.items())
+STYLE = f"<style>{_CSS}{_TONES}{_BANNERS}</style>"
 
 
-def _status_cell(status: Status, underlying: Status, esc: Escape) -> str:
-    text = status.value if status is underlying else f"{status.value} ({underlying.value})"
-    return f'<td class="st" style="color:{_STATUS_COLOUR[status]}">{esc(text)}</td>'
+def _toned(tag: str, line: Line, esc: Escape, cls: str = "") -> str:
+    return f'<{tag} class="{cls}{" " if cls else ""}tone-{line.tone.value}">{esc(line.text)}</{tag}>'
 
 
-def banner(verdict: Verdict, esc: Escape) -> str:
-    """The GO (green) / NO-GO (red) banner, with target, stages and the reasons."""
-    colour = "#1a7f37" if verdict.go else "#cf222e"
-    stages = ", ".join(verdict.stages) or "none"
-    failed = len(verdict.not_proven())
-    scope = f"target {verdict.target} · " if verdict.target else ""
-    line = (f"{scope}stages {stages} · {len(verdict.criteria)} criteria, {failed} blocking not proven · "
-            f"{verdict.started_at} → {verdict.finished_at}")
-    parts = [f'<div class="gonogo-banner" style="background:{colour}"><div class="gonogo-verdict">{verdict.word}</div>'
+def banner(view: VerdictView, esc: Escape) -> str:
+    """The verdict banner in the colour of its word (target, stages, counts, times), then reasons and warnings."""
+    line = " · ".join((*view.scope, view.times))
+    parts = [f'<div class="gonogo-banner tone-{view.tone.value}"><div class="gonogo-verdict">{esc(view.word)}</div>'
              f'<div class="gonogo-line">{esc(line)}</div></div>']
-    if verdict.reasons:
-        parts.append("<h3>NO-GO because</h3><ul>"
-                     + "".join(f'<li class="reason">{esc(r)}</li>' for r in verdict.reasons) + "</ul>")
-    if verdict.warnings:
-        parts.append("<h3>Warnings</h3><ul>"
-                     + "".join(f'<li class="warning">{esc(w)}</li>' for w in verdict.warnings) + "</ul>")
+    if view.reasons:
+        parts.append(f"<h3>{esc(view.reasons_heading)}</h3><ul>"
+                     + "".join(_toned("li", r, esc, "reason") for r in view.reasons) + "</ul>")
+    if view.warnings:
+        parts.append("<h3>Warnings</h3><ul>" + "".join(_toned("li", w, esc, "warning") for w in view.warnings)
+                     + "</ul>")
     return "".join(parts)
 
 
-def criteria_table(verdict: Verdict, esc: Escape) -> str:
+def criteria_table(view: VerdictView, esc: Escape) -> str:
     """One row per criterion in scope: id, title, stage, go/no-go number, status, tests, time."""
     rows = []
-    for r in verdict.criteria:
-        c = r.criterion
-        counts: dict[str, int] = {}
-        for t in r.tests:
-            counts[t.outcome.value] = counts.get(t.outcome.value, 0) + 1
-        tests = ", ".join(f"{n} {o}" for o, n in sorted(counts.items())) or "none ran"
-        kind = "" if c.blocking else " <em>(advisory)</em>"
+    for r in view.criteria:
+        advisory = f" <em>{esc(r.advisory)}</em>" if r.advisory else ""
         # A blocking criterion that stands in the way of GO is tinted, so the eye finds it in a long table.
-        tint = ' class="gonogo-bad"' if c.blocking and not r.ok else ""
-        rows.append(f"<tr{tint}><td>{esc(c.id)}{kind}</td><td>{esc(c.title)}</td><td>{esc(c.stage)}</td>"
-                    f"<td>{'' if c.go_no_go is None else c.go_no_go}</td>"
-                    f"{_status_cell(r.status, r.underlying, esc)}<td>{esc(tests)}</td>"
-                    f"<td>{r.duration_s:.2f} s</td></tr>")
+        tint = ' class="gonogo-bad"' if r.blocks else ""
+        rows.append(f"<tr{tint}><td>{esc(r.id)}{advisory}</td><td>{esc(r.title)}</td><td>{esc(r.stage)}</td>"
+                    f"<td>{esc(r.go_no_go)}</td>{_toned('td', r.status, esc, 'st')}<td>{esc(r.tests)}</td>"
+                    f"<td>{esc(r.time)}</td></tr>")
     return ("<h3>Criteria</h3><table class=\"gonogo-criteria\"><tr><th>criterion</th><th>title</th><th>stage</th>"
             "<th>go/no-go</th><th>status</th><th>tests</th><th>time</th></tr>" + "".join(rows) + "</table>")
 
 
-def waivers_table(waivers: Iterable[Waiver], today: dt.date, in_scope: set[str], esc: Escape) -> str:
+def waivers_table(view: VerdictView, esc: Escape) -> str:
     """Every waiver of the runbook, with its expiry; an expired one is flagged and has no effect."""
-    rows = []
-    for w in waivers:
-        current = w.is_current(today)
-        state = ("current" if current else '<b style="color:#cf222e">EXPIRED (ignored)</b>')
-        scope = "" if w.criterion in in_scope else " (not in this run)"
-        rows.append(f"<tr><td>{esc(w.criterion)}{esc(scope)}</td><td>{esc(w.reason)}</td>"
-                    f"<td>{esc(w.approved_by)}</td><td>{esc(w.expires.isoformat())}</td><td>{state}</td></tr>")
+    rows = [f"<tr><td>{esc(w.criterion)}{esc(f' {w.scope}' if w.scope else '')}</td><td>{esc(w.reason)}</td>"
+            f"<td>{esc(w.approved_by)}</td><td>{esc(w.expires)}</td>{_toned('td', w.state, esc, 'st')}</tr>"
+            for w in view.waivers]
     if not rows:
         return "<h3>Waivers</h3><p>none</p>"
     return ("<h3>Waivers</h3><table class=\"gonogo-waivers\"><tr><th>criterion</th><th>reason</th>"
             "<th>approved by</th><th>expires</th><th>state</th></tr>" + "".join(rows) + "</table>")
 
 
-def rollback_section(rollback: RollbackResult | None, verdict: Verdict, esc: Escape) -> str:
+def rollback_section(view: VerdictView, esc: Escape) -> str:
     """The rollback plan, or what the rollback did: mode, scopes, each action's status and detail."""
+    rollback = view.rollback
     if rollback is None:
         return ""
-    if not rollback.triggered:
-        why = ("GO: nothing to roll back" if verdict.go else
-               f"not triggered (mode {rollback.mode.value}; predeploy only, or no failed criterion names a scope)")
-        return f"<h3>Rollback</h3><p>{esc(why)}</p>"
-    done = {"plan": "planned, not run", "auto": "run", "off": "off"}[rollback.mode.value]
-    head = (f"<h3>Rollback ({esc(rollback.mode.value)}: {esc(done)})</h3>"
-            f"<p>scopes: {esc(', '.join(rollback.scopes) or 'none')}</p>")
+    head = f"<h3>{esc(rollback.title)}</h3><p>{esc(rollback.summary)}</p>"
+    if rollback.empty:
+        return head + f"<p>{esc(rollback.empty)}</p>"
     if not rollback.actions:
-        return head + "<p>no action was returned for these scopes</p>"
-    colour = {"failed": "#cf222e", "done": "#1a7f37"}
-    rows = "".join(f"<tr><td>{esc(a.name)}</td><td class=\"st\" style=\"color:{colour.get(a.status, '#57606a')}\">"
-                   f"{esc(a.status)}</td><td>{esc(a.detail)}</td></tr>" for a in rollback.actions)
+        return head
+    rows = "".join(f"<tr><td>{esc(a.name)}</td>{_toned('td', a.status, esc, 'st')}<td>{esc(a.detail)}</td></tr>"
+                   for a in rollback.actions)
     return (head + "<table class=\"gonogo-rollback\"><tr><th>action</th><th>status</th><th>detail</th></tr>"
             + rows + "</table>")
 

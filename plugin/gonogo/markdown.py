@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
 from gonogo.redact import redact
-from gonogo.rollback import RollbackResult
-from gonogo.runbook import Waiver
-from gonogo.verdict import Status, Verdict
+from gonogo.view import Line, Tone, VerdictView
 
 if TYPE_CHECKING:
     from gonogo.recorder import GonogoSession
@@ -20,8 +18,6 @@ if TYPE_CHECKING:
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 HELP = ("where the controller writes the Markdown summary (default: summary.md next to the verdict JSON); "
         f"it is also appended to ${STEP_SUMMARY_ENV} when that is set")
-_ICON = {Status.PASSED: "✅", Status.WAIVED: "⚠️", Status.FAILED: "❌", Status.ERROR: "❌",
-         Status.SKIPPED: "⏭️", Status.MISSING: "❔"}
 
 
 def add_option(parser: pytest.Parser) -> None:
@@ -47,54 +43,40 @@ def _cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def render_markdown(verdict: Verdict, rollback: RollbackResult | None, waivers: Iterable[Waiver],
-                    today: dt.date, clean: Callable[[str], str] = lambda s: s) -> str:
+def render_markdown(view: VerdictView, clean: Callable[[str], str] = lambda s: s) -> str:
     """The summary as Markdown; `clean` redacts each piece of text."""
     c = lambda text: clean(_cell(text))  # noqa: E731
-    icon = "🟢" if verdict.go else "🔴"
-    target = f" target `{c(verdict.target)}`," if verdict.target else ""
-    lines = [f"## {icon} gonogo verdict: {verdict.word}", "",
-             f"{target} stages {', '.join(verdict.stages) or 'none'}; {len(verdict.criteria)} criteria; "
-             f"{verdict.started_at} → {verdict.finished_at}".lstrip(), ""]
-    if verdict.reasons:
-        lines += ["**NO-GO because**", "", *(f"- {c(r)}" for r in verdict.reasons), ""]
-    lines += ["| criterion | title | stage | go/no-go | status | tests | time |",
-              "|---|---|---|---|---|---|---|"]
-    for r in verdict.criteria:
-        crit = r.criterion
-        status = r.status.value if r.status is r.underlying else f"{r.status.value} ({r.underlying.value})"
-        bad = sum(1 for t in r.tests if t.outcome is not Status.PASSED)
-        tests = f"{len(r.tests)}" + (f" ({bad} not passed)" if bad else "")
-        label = crit.id + ("" if crit.blocking else " (advisory)")
-        lines.append(f"| {c(label)} | {c(crit.title)} | {c(crit.stage)} | "
-                     f"{'' if crit.go_no_go is None else crit.go_no_go} | {_ICON[r.status]} {status} | {tests} | "
-                     f"{r.duration_s:.2f} s |")
+    lines = [f"## {view.icon} gonogo verdict: {view.word}", "", c("; ".join((*view.scope, view.times))), ""]
+    if view.reasons:
+        lines += [f"**{view.reasons_heading}**", "", *(f"- {c(r.text)}" for r in view.reasons), ""]
+    lines += ["| criterion | title | stage | go/no-go | status | tests | time |", "|---|---|---|---|---|---|---|"]
+    for r in view.criteria:
+        lines.append(f"| {c(r.label)} | {c(r.title)} | {c(r.stage)} | {r.go_no_go} | {r.icon} {c(r.status.text)} | "
+                     f"{c(r.tests)} | {r.time} |")
     lines.append("")
-    if verdict.warnings:
-        lines += ["**Warnings**", "", *(f"- {c(w)}" for w in verdict.warnings), ""]
-    waivers = list(waivers)
-    if waivers:
+    if view.warnings:
+        lines += ["**Warnings**", "", *(f"- {c(w.text)}" for w in view.warnings), ""]
+    if view.waivers:
         lines += ["**Waivers**", "", "| criterion | reason | approved by | expires | state |", "|---|---|---|---|---|"]
-        for w in waivers:
-            state = "current" if w.is_current(today) else "**EXPIRED** (ignored)"
-            lines.append(f"| {c(w.criterion)} | {c(w.reason)} | {c(w.approved_by)} | {w.expires.isoformat()} | "
-                         f"{state} |")
+        for w in view.waivers:
+            lines.append(f"| {c(f'{w.criterion} {w.scope}'.rstrip())} | {c(w.reason)} | {c(w.approved_by)} | "
+                         f"{w.expires} | {_strong(w.state)} |")
         lines.append("")
-    lines += _rollback_lines(verdict, rollback, c)
+    rollback = view.rollback
+    if rollback is not None:
+        lines += [f"**{rollback.title}**: {c(rollback.summary)}", ""]
+        if rollback.empty:
+            lines += [rollback.empty, ""]
+        for a in rollback.actions:
+            detail = f" — {c(a.detail)}" if a.detail else ""
+            lines.append(f"- {_strong(a.status)}: {c(a.name)}{detail}")
+        lines += [""] if rollback.actions else []
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _rollback_lines(verdict: Verdict, rollback: RollbackResult | None, c: Callable[[object], str]) -> list[str]:
-    if rollback is None:
-        return []
-    if not rollback.triggered:
-        why = "GO: nothing to roll back" if verdict.go else f"not triggered (mode {rollback.mode.value})"
-        return [f"**Rollback**: {why}", ""]
-    lines = [f"**Rollback** ({rollback.mode.value}): scopes {c(', '.join(rollback.scopes) or 'none')}", ""]
-    for a in rollback.actions:
-        detail = f" — {c(a.detail)}" if a.detail else ""
-        lines.append(f"- {a.status}: {c(a.name)}{detail}")
-    return lines + [""]
+def _strong(line: Line) -> str:
+    # Markdown has no colour: what is bad is bold.
+    return f"**{line.text}**" if line.tone is Tone.BAD else line.text
 
 
 class MarkdownSummary:
@@ -109,8 +91,9 @@ class MarkdownSummary:
         if recorder.verdict is None:
             return
         config = recorder.config
-        text = render_markdown(recorder.verdict, recorder.rollback, recorder.runbook.waivers,
-                               dt.datetime.now(dt.timezone.utc).date(), lambda s: redact(s, config))
+        view = VerdictView.of(recorder.verdict, recorder.rollback, recorder.runbook.waivers,
+                              dt.datetime.now(dt.timezone.utc).date())
+        text = render_markdown(view, lambda s: redact(s, config))
         path = summary_path(config, recorder.settings.verdict_json)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

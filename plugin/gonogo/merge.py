@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from gonogo.runbook import Criterion, Waiver
-from gonogo.verdict import (EXIT_USAGE, SCHEMA, SESSION_REASON_PREFIXES, Status, TestRecord, Verdict,
-                            WaiverState, fold)
+from gonogo.rollback import RollbackMode, RollbackResult
+from gonogo.runbook import Criterion
+from gonogo.verdict import EXIT_USAGE, SCHEMA, TestRecord, Verdict, VerdictWarning, WaiverState, WarningKind, fold
+from gonogo.view import VerdictView
+
+Shard = tuple[Verdict, RollbackResult]
 
 
 class MergeError(ValueError):
@@ -30,58 +32,57 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
-def merge(verdicts: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """One verdict.json from several: tests of a criterion are pooled, then folded again."""
+def read(data: dict[str, Any]) -> Shard:
+    """The typed verdict and rollback of one verdict.json."""
+    return Verdict.from_json(data), RollbackResult.from_json(data.get("rollback"))
+
+
+def merge(shards: Sequence[Shard]) -> Shard:
+    """One verdict from several: tests of a criterion are pooled, then folded again with the same rules."""
+    verdicts = [v for v, _ in shards]
     criteria: dict[str, Criterion] = {}
     waivers: dict[str, WaiverState] = {}
     records: list[TestRecord] = []
-    stages: list[str] = []
-    problems: list[str] = []
-    warnings: list[str] = []
-    targets: list[str] = []
-    actions: list[dict[str, Any]] = []
-    scopes: set[str] = set()
-    modes: list[str] = []
-    triggered = False
-    for data in verdicts:
-        stages.extend(data.get("stages", []))
-        if data.get("target"):
-            targets.append(data["target"])
-        problems.extend(r for r in data.get("reasons", []) if r.startswith(SESSION_REASON_PREFIXES[:3]))
-        rollback = data.get("rollback") or {}
-        modes.append(rollback.get("mode", "off"))
-        triggered = triggered or bool(rollback.get("triggered"))
-        scopes.update(rollback.get("scopes", []))
-        actions.extend(rollback.get("actions", []))
-        for entry in data.get("criteria", []):
-            cid = entry["id"]
-            criteria.setdefault(cid, Criterion(cid, entry.get("title", cid), entry["stage"],
-                                               bool(entry.get("blocking", True)), entry.get("go_no_go"),
-                                               tuple(entry.get("rollback", ()))))
-            w = entry.get("waiver")
-            if w:
-                state = WaiverState(Waiver(cid, w["reason"], w["approved_by"],
-                                           dt.date.fromisoformat(w["expires"])), not w.get("expired"))
-                # A waiver current in any shard counts as current.
-                if cid not in waivers or state.current:
-                    waivers[cid] = state
-            for t in entry.get("tests", []):
-                records.append(TestRecord(t["nodeid"], cid, Status(t["outcome"]), float(t.get("duration_s", 0)),
-                                          t.get("message", ""), tuple(t.get("evidence", ()))))
-        # The fold below says again what it derives from criteria; keep only the other warnings.
-        warnings.extend(w for w in data.get("warnings", [])
-                        if not w.startswith(("advisory ", "waiver for ")) and " but waived until " not in w)
+    for verdict in verdicts:
+        for result in verdict.criteria:
+            cid = result.criterion.id
+            criteria.setdefault(cid, result.criterion)
+            records.extend(result.tests)
+            # A waiver current in any shard counts as current.
+            if result.waiver is not None and (cid not in waivers or result.waiver.current):
+                waivers[cid] = result.waiver
+    # What the fold derives from the criteria it derives again; what a session said is carried over.
+    problems = [r for v in verdicts for r in v.reasons if not r.derived]
+    targets = [v.target for v in verdicts if v.target]
+    warnings: list[VerdictWarning] = []
+    unmapped = 0
+    for verdict in verdicts:
+        for w in verdict.warnings:
+            if w.kind is WarningKind.UNMAPPED_FAILURES:
+                unmapped += w.count
+            elif w.kind is WarningKind.TARGETS_DIFFER:
+                targets.extend(w.targets)
+            elif not w.derived:
+                warnings.append(w)
+    if unmapped:
+        warnings.insert(0, VerdictWarning(WarningKind.UNMAPPED_FAILURES, count=unmapped))
     if len(set(targets)) > 1:
-        warnings.append(f"shards ran against different targets: {', '.join(sorted(set(targets)))}")
-    verdict: Verdict = fold(
-        criteria.values(), records, selected_stages=stages, waivers=waivers,
+        warnings.append(VerdictWarning(WarningKind.TARGETS_DIFFER, targets=tuple(sorted(set(targets)))))
+    merged = fold(
+        criteria.values(), records, selected_stages={s for v in verdicts for s in v.stages}, waivers=waivers,
         session_problems=list(dict.fromkeys(problems)), extra_warnings=list(dict.fromkeys(warnings)),
-        target=targets[0] if targets else None,
-        started_at=min((d.get("started_at", "") for d in verdicts), default=""),
-        finished_at=max((d.get("finished_at", "") for d in verdicts), default=""),
+        target=next((v.target for v in verdicts if v.target), None),
+        started_at=min((v.started_at for v in verdicts if v.started_at), default=""),
+        finished_at=max((v.finished_at for v in verdicts), default=""),
     )
-    mode = next((m for m in ("auto", "plan") if m in modes), "off")
-    return verdict.to_json({"mode": mode, "triggered": triggered, "scopes": sorted(scopes), "actions": actions})
+    return merged, _merge_rollbacks([r for _, r in shards])
+
+
+def _merge_rollbacks(results: Sequence[RollbackResult]) -> RollbackResult:
+    modes = {r.mode for r in results}
+    mode = next((m for m in (RollbackMode.AUTO, RollbackMode.PLAN) if m in modes), RollbackMode.OFF)
+    scopes = tuple(sorted({s for r in results for s in r.scopes}))
+    return RollbackResult(mode, any(r.triggered for r in results), scopes, tuple(a for r in results for a in r.actions))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else 0
     try:
-        merged = merge([_load(p) for p in args.inputs])
+        verdict, rollback = merge([read(_load(p)) for p in args.inputs])
     except MergeError as exc:
         print(f"gonogo merge: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -107,8 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               "pass files written by gonogo", file=sys.stderr)
         return EXIT_USAGE
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
-    print(f"{merged['verdict']}: {len(args.inputs)} verdicts merged into {args.output}")
-    for reason in merged["reasons"]:
-        print(f"  NO-GO because {reason}")
-    return 0 if merged["verdict"] == "GO" else 1
+    args.output.write_text(json.dumps(verdict.to_json(rollback.to_json()), indent=2) + "\n", encoding="utf-8")
+    view = VerdictView.of(verdict)
+    print(f"{view.word}: {len(args.inputs)} verdicts merged into {args.output}")
+    for reason in view.reasons:
+        print(f"  {view.reasons_heading} {reason.text}")
+    return verdict.exit_code

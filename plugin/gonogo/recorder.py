@@ -20,7 +20,9 @@ from gonogo.runbook import STAGES, Runbook
 from gonogo.scrub import _redact_tree, redact_report
 from gonogo.settings import Settings
 from gonogo.summary import render_summary
-from gonogo.verdict import EXIT_ROLLBACK_FAILED, Status, TestRecord, Verdict, WaiverState, fold
+from gonogo.verdict import (EXIT_ROLLBACK_FAILED, Reason, ReasonKind, Status, TestRecord, Verdict, VerdictWarning,
+                            WaiverState, WarningKind, fold)
+from gonogo.view import VerdictView
 
 criterion_key = pytest.StashKey[str]()
 
@@ -289,9 +291,9 @@ class GonogoSession:
         why = session.shouldfail or session.shouldstop or self.interrupted
         if not why and exitstatus == pytest.ExitCode.INTERRUPTED:
             why = "interrupted"
-        problems = list(dict.fromkeys(self.problems))
+        problems = [Reason(ReasonKind.SESSION_PROBLEM, message=p) for p in dict.fromkeys(self.problems)]
         if why:
-            problems.insert(0, f"session interrupted: {why}")
+            problems.insert(0, Reason(ReasonKind.INTERRUPTED, message=str(why)))
         today = dt.datetime.now(dt.timezone.utc).date()
         waivers = {}
         for cid in self.runbook.criteria:
@@ -300,7 +302,7 @@ class GonogoSession:
                 waivers[cid] = WaiverState(waiver, waiver.is_current(today))
         notes = []
         if self.unmapped_failures:
-            notes.append(f"{self.unmapped_failures} failure(s) outside any criterion (pytest's exit status kept)")
+            notes.append(VerdictWarning(WarningKind.UNMAPPED_FAILURES, count=self.unmapped_failures))
         self.verdict = fold(
             self.runbook.criteria.values(),
             [state.record(nodeid) for nodeid, state in self.tests.items()],
@@ -343,5 +345,6 @@ class GonogoSession:
             return
         secrets = secrets_of(self.config)
         terminalreporter.write_sep("=", "gonogo verdict")
-        for line, markup in render_summary(self.verdict, self.rollback, self.settings.verdict_json):
+        view = VerdictView.of(self.verdict, self.rollback)
+        for line, markup in render_summary(view, self.settings.verdict_json):
             terminalreporter.write_line(redact_text(line, secrets), **markup)

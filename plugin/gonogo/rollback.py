@@ -5,13 +5,13 @@ from __future__ import annotations
 import enum
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Mapping
 
 import pytest
 
 from gonogo.redact import redact
 from gonogo.runbook import POST_DEPLOY_STAGES
-from gonogo.verdict import Status, Verdict
+from gonogo.verdict import Outcome, Status, Verdict
 
 
 class RollbackMode(str, enum.Enum):
@@ -30,14 +30,24 @@ class RollbackAction:
     detail: str = ""
 
 
+class ActionStatus(str, enum.Enum):
+    PLANNED = "planned"
+    DONE = "done"
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class ActionOutcome:
     name: str
-    status: str  # planned | done | failed
+    status: ActionStatus
     detail: str = ""
 
     def to_json(self) -> dict[str, str]:
-        return {"name": self.name, "status": self.status, "detail": self.detail}
+        return {"name": self.name, "status": self.status.value, "detail": self.detail}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ActionOutcome:
+        return cls(str(data["name"]), ActionStatus(data["status"]), str(data.get("detail", "")))
 
 
 @dataclass(frozen=True)
@@ -49,11 +59,19 @@ class RollbackResult:
 
     @property
     def failed(self) -> bool:
-        return any(a.status == "failed" for a in self.actions)
+        return any(a.status is ActionStatus.FAILED for a in self.actions)
 
     def to_json(self) -> dict[str, Any]:
         return {"mode": self.mode.value, "triggered": self.triggered, "scopes": list(self.scopes),
                 "actions": [a.to_json() for a in self.actions]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> RollbackResult:
+        """The rollback of a verdict.json (its `rollback` object; none at all reads as mode off)."""
+        data = data or {}
+        return cls(RollbackMode(data.get("mode", "off")), bool(data.get("triggered")),
+                   tuple(str(s) for s in data.get("scopes", ())),
+                   tuple(ActionOutcome.from_json(a) for a in data.get("actions", ())))
 
 
 # Only a criterion with evidence of a problem picks what to roll back: one that did not run (missing,
@@ -69,7 +87,9 @@ def rollback_scopes(verdict: Verdict) -> tuple[str, ...]:
 
 def should_trigger(verdict: Verdict, mode: RollbackMode) -> bool:
     """Only a NO-GO of a run that included a stage after the deploy rolls anything back."""
-    return mode is not RollbackMode.OFF and not verdict.go and bool(POST_DEPLOY_STAGES & set(verdict.stages))
+    # NO-GO by name: no other word that is not GO is evidence that the deploy is bad.
+    return (mode is not RollbackMode.OFF and verdict.outcome is Outcome.NO_GO
+            and bool(POST_DEPLOY_STAGES & set(verdict.stages)))
 
 
 def perform(config: pytest.Config, verdict: Verdict, mode: RollbackMode, timeout: float) -> RollbackResult:
@@ -80,7 +100,7 @@ def perform(config: pytest.Config, verdict: Verdict, mode: RollbackMode, timeout
     actions, outcomes = _collect(config, verdict, scopes)
     for action in actions:
         if mode is RollbackMode.PLAN:
-            outcomes.append(ActionOutcome(action.name, "planned", redact(action.detail, config)))
+            outcomes.append(ActionOutcome(action.name, ActionStatus.PLANNED, redact(action.detail, config)))
         else:
             outcomes.append(_run_one(config, action, timeout))
     return RollbackResult(mode, True, scopes, tuple(outcomes))
@@ -102,7 +122,7 @@ def _collect(
                     raise TypeError(f"returned {type(action).__name__}, not gonogo.RollbackAction")
                 actions.append(action)
         except Exception as exc:  # noqa: BLE001 - user code; recorded, never fatal
-            problems.append(ActionOutcome(f"collect rollback actions from {where}", "failed",
+            problems.append(ActionOutcome(f"collect rollback actions from {where}", ActionStatus.FAILED,
                                           redact(f"{type(exc).__name__}: {exc}", config)))
     return actions, problems
 
@@ -121,9 +141,9 @@ def _run_one(config: pytest.Config, action: RollbackAction, timeout: float) -> A
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        return ActionOutcome(action.name, "failed", f"timed out after {timeout:g} s")
+        return ActionOutcome(action.name, ActionStatus.FAILED, f"timed out after {timeout:g} s")
     if "error" in box:
         exc = box["error"]
-        return ActionOutcome(action.name, "failed", redact(f"{type(exc).__name__}: {exc}", config))
+        return ActionOutcome(action.name, ActionStatus.FAILED, redact(f"{type(exc).__name__}: {exc}", config))
     result = box.get("result")
-    return ActionOutcome(action.name, "done", redact("" if result is None else str(result), config))
+    return ActionOutcome(action.name, ActionStatus.DONE, redact("" if result is None else str(result), config))

@@ -1,11 +1,14 @@
-"""The pure, fail-closed fold of test outcomes into one GO / NO-GO verdict."""
+"""The pure, fail-closed fold of test outcomes into one verdict, with typed reasons and warnings."""
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, field
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+# Status and Outcome are part of this module's interface too (`from gonogo.verdict import Status`).
+from gonogo.findings import (Outcome, Reason, ReasonKind, Status, VerdictWarning, WarningKind, demanded_by,
+                             worst)
 from gonogo.runbook import STAGES, Criterion, Waiver
 
 SCHEMA = "gonogo.verdict/1"
@@ -14,21 +17,8 @@ EXIT_GO = 0
 EXIT_NO_GO = 1
 EXIT_USAGE = 4
 EXIT_ROLLBACK_FAILED = 6
-
-# Reasons that belong to the whole session, not to one criterion; `merge` carries them over.
-SESSION_REASON_PREFIXES = ("session interrupted", "collection error", "worker crashed", "no blocking")
-
-
-class Status(str, enum.Enum):
-    """The status of a criterion (and the outcome of one test, minus WAIVED and MISSING)."""
-
-    PASSED = "passed"
-    FAILED = "failed"
-    ERROR = "error"
-    SKIPPED = "skipped"
-    MISSING = "missing"
-    WAIVED = "waived"
-
+# One exit code per verdict word.
+EXIT_CODES: Mapping[Outcome, int] = {Outcome.GO: EXIT_GO, Outcome.NO_GO: EXIT_NO_GO}
 
 # When tests of one criterion disagree, the worst wins, in this order.
 _SEVERITY = (Status.FAILED, Status.ERROR, Status.SKIPPED, Status.MISSING)
@@ -45,14 +35,24 @@ class TestRecord:
     message: str = ""
     evidence: tuple[Mapping[str, Any], ...] = ()
 
+    def __post_init__(self) -> None:
+        # To the millisecond, as verdict.json keeps it: a verdict read back from the file is the same value,
+        # down to the time each output shows.
+        object.__setattr__(self, "duration_s", round(self.duration_s, 3))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "nodeid": self.nodeid,
             "outcome": self.outcome.value,
-            "duration_s": round(self.duration_s, 3),
+            "duration_s": self.duration_s,
             "message": self.message,
             "evidence": [dict(e) for e in self.evidence],
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], criterion: str) -> TestRecord:
+        return cls(data["nodeid"], criterion, Status(data["outcome"]), float(data.get("duration_s", 0)),
+                   data.get("message", ""), tuple(data.get("evidence", ())))
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,11 @@ class CriterionResult:
         return self.status in (Status.PASSED, Status.WAIVED)
 
     @property
+    def demands(self) -> Outcome:
+        """The word this criterion asks for on its own: GO when proven, waived or advisory."""
+        return Outcome.GO if self.ok or not self.criterion.blocking else demanded_by(self.status)
+
+    @property
     def duration_s(self) -> float:
         return sum(t.duration_s for t in self.tests)
 
@@ -95,41 +100,90 @@ class CriterionResult:
             "tests": [t.to_json() for t in self.tests],
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CriterionResult:
+        cid = data["id"]
+        criterion = Criterion(cid, data.get("title", cid), data["stage"], bool(data.get("blocking", True)),
+                              data.get("go_no_go"), tuple(data.get("rollback", ())))
+        w = data.get("waiver")
+        state = None
+        if w:
+            state = WaiverState(Waiver(cid, w["reason"], w["approved_by"], dt.date.fromisoformat(w["expires"])),
+                                not w.get("expired"))
+        status = Status(data["status"])
+        return cls(criterion, status, Status(data.get("underlying", status)),
+                   tuple(TestRecord.from_json(t, cid) for t in data.get("tests", ())), state)
+
 
 @dataclass(frozen=True)
 class Verdict:
     """The verdict of one run: GO only when every blocking criterion in scope was proven."""
 
-    go: bool
+    outcome: Outcome
     stages: tuple[str, ...]
     criteria: tuple[CriterionResult, ...]
-    reasons: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    warnings: tuple[VerdictWarning, ...] = ()
     target: str | None = None
     started_at: str = ""
     finished_at: str = ""
 
     @property
+    def go(self) -> bool:
+        return self.outcome is Outcome.GO
+
+    @property
     def word(self) -> str:
-        return "GO" if self.go else "NO-GO"
+        return self.outcome.value
 
     @property
     def exit_code(self) -> int:
-        return EXIT_GO if self.go else EXIT_NO_GO
+        return EXIT_CODES[self.outcome]
 
     def not_proven(self) -> tuple[CriterionResult, ...]:
         """Blocking criteria that stand in the way of GO."""
         return tuple(r for r in self.criteria if r.criterion.blocking and not r.ok)
 
     def to_json(self, rollback: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        # `reasons` and `warnings` stay lists of sentences for readers of the file; the *_details lists (same
+        # order) carry the typed values that `from_json` and a merge read back.
         return {
             "schema": SCHEMA, "verdict": self.word, "target": self.target,
             "stages": list(self.stages), "started_at": self.started_at,
-            "finished_at": self.finished_at, "reasons": list(self.reasons),
-            "criteria": [r.to_json() for r in self.criteria], "warnings": list(self.warnings),
+            "finished_at": self.finished_at, "reasons": [r.text for r in self.reasons],
+            "reason_details": [r.to_json() for r in self.reasons],
+            "criteria": [r.to_json() for r in self.criteria], "warnings": [w.text for w in self.warnings],
+            "warning_details": [w.to_json() for w in self.warnings],
             "rollback": dict(rollback) if rollback is not None else
             {"mode": "off", "triggered": False, "scopes": [], "actions": []},
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Verdict:
+        """The typed verdict of a verdict.json (`rollback` is read by RollbackResult.from_json)."""
+        results = tuple(CriterionResult.from_json(c) for c in data.get("criteria", ()))
+        if "reason_details" in data:
+            reasons = tuple(Reason.from_json(r) for r in data["reason_details"])
+            warnings = tuple(VerdictWarning.from_json(w) for w in data.get("warning_details", ()))
+        else:
+            reasons, warnings = _from_sentences(data, results)
+        return cls(Outcome(data["verdict"]), tuple(data.get("stages", ())), results, reasons, warnings,
+                   data.get("target"), data.get("started_at", ""), data.get("finished_at", ""))
+
+
+def _from_sentences(data: Mapping[str, Any],
+                    results: tuple[CriterionResult, ...]) -> tuple[tuple[Reason, ...], tuple[VerdictWarning, ...]]:
+    """Reasons and warnings of a file written before the *_details lists, read by position, not by wording.
+
+    The fold writes the session's reasons first and the extra warnings last; what it derives from the
+    criteria (in between) is derived again here from the file's criteria.
+    """
+    reasons, warnings = _derive(results)
+    said, noted = list(data.get("reasons", ())), list(data.get("warnings", ()))
+    session = said[:max(0, len(said) - len(reasons))]
+    extra = noted[len(warnings):]
+    return ((*(Reason(ReasonKind.SESSION_PROBLEM, message=str(t)) for t in session), *reasons),
+            (*warnings, *(VerdictWarning(WarningKind.NOTE, message=str(t)) for t in extra)))
 
 
 def status_of(tests: Iterable[TestRecord]) -> Status:
@@ -148,13 +202,13 @@ def fold(
     *,
     selected_stages: Iterable[str],
     waivers: Mapping[str, WaiverState] | None = None,
-    session_problems: Iterable[str] = (),
-    extra_warnings: Iterable[str] = (),
+    session_problems: Iterable[Reason] = (),
+    extra_warnings: Iterable[VerdictWarning] = (),
     target: str | None = None,
     started_at: str = "",
     finished_at: str = "",
 ) -> Verdict:
-    """Fold test records into a verdict (see DESIGN.md, "The plugin contract")."""
+    """Fold test records into a verdict (the rules are in README.md, "Verdict rules")."""
     waivers = waivers or {}
     by_criterion: dict[str, list[TestRecord]] = {}
     for record in records:
@@ -164,43 +218,56 @@ def fold(
     ran_stages = {c.stage for c in criteria if c.id in by_criterion}
     stages = tuple(s for s in STAGES if s in set(selected_stages) | ran_stages)
     results: list[CriterionResult] = []
-    reasons: list[str] = list(session_problems)
-    warnings: list[str] = []
     for c in criteria:
         if c.stage not in stages:
             continue
         tests = tuple(by_criterion.get(c.id, ()))
         underlying = status_of(tests)
         state = waivers.get(c.id)
-        status = underlying
+        waived = underlying is not Status.PASSED and state is not None and state.current
+        results.append(CriterionResult(c, Status.WAIVED if waived else underlying, underlying, tests, state))
+    derived_reasons, derived_warnings = _derive(results)
+    reasons = (*session_problems, *derived_reasons)
+    warnings = (*derived_warnings, *extra_warnings)
+    return Verdict(worst(r.demands for r in reasons), stages, tuple(results), reasons, warnings, target, started_at,
+                   finished_at)
+
+
+def _derive(results: Iterable[CriterionResult]) -> tuple[tuple[Reason, ...], tuple[VerdictWarning, ...]]:
+    """What the criteria alone say: a reason per blocking criterion not proven, warnings for the rest."""
+    reasons: list[Reason] = []
+    warnings: list[VerdictWarning] = []
+    blocking = False
+    for result in results:
+        c = result.criterion
+        blocking = blocking or c.blocking
+        state = result.waiver
         if state is not None and not state.current:
-            warnings.append(f"waiver for {c.id} expired on {state.waiver.expires.isoformat()} "
-                            f"(approved by {state.waiver.approved_by}): ignored")
-        if underlying is not Status.PASSED and state is not None and state.current:
-            status = Status.WAIVED
-            warnings.append(f"{c.id} {underlying.value} but waived until {state.waiver.expires.isoformat()} "
-                            f"by {state.waiver.approved_by}: {state.waiver.reason}")
-        result = CriterionResult(c, status, underlying, tests, state)
-        results.append(result)
-        if not result.ok:
-            line = _explain(result)
-            (reasons if c.blocking else warnings).append(line if c.blocking else f"advisory {line}")
-    warnings.extend(extra_warnings)
-    if not any(r.criterion.blocking for r in results):
-        reasons.append("no blocking criterion in scope: nothing was proven")
-    return Verdict(not reasons, stages, tuple(results), tuple(reasons), tuple(warnings),
-                   target, started_at, finished_at)
+            warnings.append(VerdictWarning(WarningKind.WAIVER_EXPIRED, criterion=c.id, expires=state.waiver.expires,
+                                           approved_by=state.waiver.approved_by))
+        if result.status is Status.WAIVED and state is not None:
+            warnings.append(VerdictWarning(WarningKind.WAIVER_APPLIED, criterion=c.id, status=result.underlying,
+                                           message=state.waiver.reason, expires=state.waiver.expires,
+                                           approved_by=state.waiver.approved_by))
+        if result.ok:
+            continue
+        fields = _shortfall_fields(result)
+        if c.blocking:
+            reasons.append(Reason(ReasonKind.NOT_PROVEN, **fields))
+        else:
+            warnings.append(VerdictWarning(WarningKind.ADVISORY_NOT_PROVEN, **fields))
+    if not blocking:
+        reasons.append(Reason(ReasonKind.NO_BLOCKING))
+    return tuple(reasons), tuple(warnings)
 
 
-def _explain(result: CriterionResult) -> str:
-    c = result.criterion
+def _shortfall_fields(result: CriterionResult) -> dict[str, Any]:
+    """A criterion that was not proven: its status, the first test with that status and how many more."""
+    fields: dict[str, Any] = {"criterion": result.criterion.id, "status": result.status}
     if result.status is Status.MISSING:
-        return f"{c.id} missing: no test of it ran"
+        return fields
     bad = [t for t in result.tests if t.outcome is result.status]
-    first = bad[0]
-    more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
-    expired = ""
+    fields.update(test=bad[0].nodeid, message=bad[0].message, more=len(bad) - 1)
     if result.waiver is not None and not result.waiver.current:
-        expired = f" (waiver expired {result.waiver.waiver.expires.isoformat()})"
-    detail = f": {first.message}" if first.message else ""
-    return f"{c.id} {result.status.value}: {first.nodeid}{detail}{more}{expired}"
+        fields["expires"] = result.waiver.waiver.expires
+    return fields

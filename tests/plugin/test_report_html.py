@@ -106,25 +106,25 @@ def test_no_go_report_has_banner_criteria_waivers_rollback_and_evidence(pytester
     text = path.read_text()
     assert "<title id=\"head-title\">NO-GO sandbox: report.html</title>" in text
     top = summary_block(text)
-    assert 'class="gonogo-banner" style="background:#cf222e"><div class="gonogo-verdict">NO-GO</div>' in top
+    assert '<div class="gonogo-banner tone-bad"><div class="gonogo-verdict">NO-GO</div>' in top
     assert "target sandbox · stages predeploy, smoke, postdeploy, soak · 4 criteria, 1 blocking not proven" in top
     assert "<h3>NO-GO because</h3>" in top
-    assert '<li class="reason">health failed: test_smoke.py::test_health: GET /health answered 503</li>' in top
+    assert '<li class="reason tone-bad">health failed: test_smoke.py::test_health: GET /health answered 503</li>' in top
     # The criteria table: id, title, stage, go/no-go number, status, tests, time.
     assert re.search(r'<tr class="gonogo-bad"><td>health</td><td>GET /health is healthy</td><td>smoke</td>'
-                     r'<td>3</td><td class="st" style="color:#cf222e">failed</td><td>1 failed</td><td>[0-9.]+ s</td></tr>', top)
+                     r'<td>3</td><td class="st tone-bad">failed</td><td>1 failed</td><td>[0-9.]+ s</td></tr>', top)
     assert "<td>frontend</td><td>frontend aliased</td><td>smoke</td><td></td>" in top
-    assert "<td>cpu <em>(advisory)</em></td>" in top and '<li class="warning">advisory cpu missing' in top
+    assert "<td>cpu <em>(advisory)</em></td>" in top and '<li class="warning tone-warn">advisory cpu missing' in top
     # A current waiver turns a criterion that did not run into waived, the underlying status still shown.
-    assert '<td class="st" style="color:#9a6700">waived (missing)</td><td>none ran</td>' in top
+    assert '<td class="st tone-warn">waived (missing)</td><td>none ran</td>' in top
     # Waivers with their expiry; the expired one flagged.
     assert ("<tr><td>frontend</td><td>CDN migration in progress</td><td>ops-lead</td><td>2020-01-01</td>"
-            '<td><b style="color:#cf222e">EXPIRED (ignored)</b></td></tr>') in top
+            '<td class="st tone-bad">EXPIRED (ignored)</td></tr>') in top
     assert ("<tr><td>config</td><td>new config keys land next sprint</td><td>cto</td><td>2999-12-31</td>"
-            "<td>current</td></tr>") in top
+            '<td class="st tone-neutral">current</td></tr>') in top
     # The rollback plan: mode, scopes, each action with status and detail.
-    assert "<h3>Rollback (plan: planned, not run)</h3><p>scopes: backend</p>" in top
-    assert ("<tr><td>render: roll back API to dep-previous</td><td class=\"st\" style=\"color:#57606a\">planned"
+    assert "<h3>rollback (plan)</h3><p>scopes backend, 1 action(s)</p>" in top
+    assert ('<tr><td>render: roll back API to dep-previous</td><td class="st tone-neutral">planned'
             "</td><td>POST /v1/services/srv-api/rollback</td></tr>") in top
 
     tests = report_tests(path)
@@ -156,10 +156,10 @@ def test_go_report_is_green_and_says_nothing_to_roll_back(pytester: pytest.Pytes
     assert result.ret == EXIT_GO
     text = (pytester.path / "reports" / "report.html").read_text()
     top = summary_block(text)
-    assert '<div class="gonogo-banner" style="background:#1a7f37"><div class="gonogo-verdict">GO</div>' in top
+    assert '<div class="gonogo-banner tone-good"><div class="gonogo-verdict">GO</div>' in top
     assert "NO-GO because" not in top
-    assert '<td class="st" style="color:#1a7f37">passed</td><td>1 passed</td>' in top
-    assert "<h3>Rollback</h3><p>GO: nothing to roll back</p>" in top
+    assert '<td class="st tone-good">passed</td><td>1 passed</td>' in top
+    assert "<h3>rollback</h3><p>GO: nothing to roll back</p>" in top
     assert "<h3>Waivers</h3><p>none</p>" in top
 
 
@@ -185,10 +185,10 @@ def test_frontend():
     result = pytester.runpytest("-m", "smoke", "--rollback=auto", "--html=reports/report.html")
     assert result.ret == 6
     top = summary_block((pytester.path / "reports" / "report.html").read_text())
-    assert "<h3>Rollback (auto: run)</h3><p>scopes: frontend</p>" in top
-    assert re.search(r'<td>vercel: roll back to dpl-previous</td><td class="st" style="color:#1a7f37">done</td>'
+    assert "<h3>rollback (auto)</h3><p>scopes frontend, 2 action(s)</p>" in top
+    assert re.search(r'<td>vercel: roll back to dpl-previous</td><td class="st tone-good">done</td>'
                      r"<td>[^<]*alias points to dpl-previous</td>", top)
-    assert re.search(r'<td>render: roll back API</td><td class="st" style="color:#cf222e">failed</td>'
+    assert re.search(r'<td>render: roll back API</td><td class="st tone-bad">failed</td>'
                      r"<td>[^<]*deploy dep-previous is not live after 60 s</td>", top)
     assert "<td>health</td><td>GET /health is healthy</td><td>smoke</td><td>3</td>" in top
     assert "health missing: no test of it ran" in top

@@ -55,16 +55,16 @@ def test_summary_md_has_verdict_reasons_table_warnings_waivers_rollback(pytester
     text = (pytester.path / "reports" / "summary.md").read_text()
     lines = text.splitlines()
     assert lines[0] == "## 🔴 gonogo verdict: NO-GO"
-    assert lines[2].startswith("target `sandbox`, stages smoke; 2 criteria; ")
+    assert lines[2].startswith("target sandbox; stages smoke; 2 criteria, 1 blocking not proven; ")
     # The reason is a list item; a pipe in a cell is escaped so the table keeps its columns.
     assert ("- health failed: test_smoke.py::test_health: GET /health answered 503 \\| degraded" in lines)
     assert "| criterion | title | stage | go/no-go | status | tests | time |" in lines
     rows = [line for line in lines if line.startswith("| health |") or line.startswith("| frontend |")]
-    assert rows[0].startswith("| health | GET /health is healthy | smoke | 3 | ❌ failed | 1 (1 not passed) | ")
-    assert rows[1].startswith("| frontend | frontend aliased | smoke |  | ✅ passed | 1 | ")
+    assert rows[0].startswith("| health | GET /health is healthy | smoke | 3 | ❌ failed | 1 failed | ")
+    assert rows[1].startswith("| frontend | frontend aliased | smoke |  | ✅ passed | 1 passed | ")
     assert "- waiver for frontend expired on 2020-01-01 (approved by ops-lead): ignored" in lines
-    assert "| frontend | CDN migration | ops-lead | 2020-01-01 | **EXPIRED** (ignored) |" in lines
-    assert "**Rollback** (plan): scopes backend" in lines
+    assert "| frontend | CDN migration | ops-lead | 2020-01-01 | **EXPIRED (ignored)** |" in lines
+    assert "**rollback (plan)**: scopes backend, 1 action(s)" in lines
     assert "- planned: render: roll back API to dep-previous — POST /rollback" in lines
 
 
@@ -79,7 +79,7 @@ def test_summary_md_path_flag_and_step_summary_append_once_under_xdist(pytester:
     assert result.ret == EXIT_GO
     written = (pytester.path / "out" / "ci.md").read_text()
     assert written.startswith("## 🟢 gonogo verdict: GO\n")
-    assert "**Rollback**: GO: nothing to roll back" in written
+    assert "**rollback**: GO: nothing to roll back" in written
     assert not (pytester.path / "reports" / "summary.md").exists()
     # Appended, not overwritten, and by the controller only (two workers, one copy).
     assert step.read_text() == "## earlier step\n" + written + "\n"

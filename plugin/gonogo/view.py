@@ -1,0 +1,182 @@
+"""One view of a verdict: the words, tones and rows that the terminal, summary.md and the HTML report show."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+
+from gonogo.rollback import ActionStatus, RollbackMode, RollbackResult
+from gonogo.runbook import Waiver
+from gonogo.verdict import CriterionResult, Outcome, Status, Verdict
+
+
+class Tone(str, enum.Enum):
+    """How a label looks; each output maps a tone to its own colour, icon or emphasis."""
+
+    GOOD = "good"
+    WARN = "warn"
+    BAD = "bad"
+    NEUTRAL = "neutral"
+
+
+@dataclass(frozen=True)
+class _Word:
+    tone: Tone
+    icon: str
+    # What the rollback section says when none ran; None: the rollback mode and why it did not trigger.
+    no_rollback: str | None
+
+
+# One row per verdict word (with its exit code in verdict.py and the statuses that demand it in findings.py).
+_WORDS = {
+    Outcome.GO: _Word(Tone.GOOD, "🟢", "GO: nothing to roll back"),
+    Outcome.NO_GO: _Word(Tone.BAD, "🔴", None),
+}
+_STATUS_ICON = {Status.PASSED: "✅", Status.WAIVED: "⚠️", Status.FAILED: "❌", Status.ERROR: "❌",
+                Status.SKIPPED: "⏭️", Status.MISSING: "❔"}
+_ACTION_TONE = {ActionStatus.PLANNED: Tone.NEUTRAL, ActionStatus.DONE: Tone.GOOD, ActionStatus.FAILED: Tone.BAD}
+ADVISORY = "(advisory)"
+NOT_IN_RUN = "(not in this run)"
+WAIVER_CURRENT, WAIVER_EXPIRED = "current", "EXPIRED (ignored)"
+NO_ACTIONS = "no action was returned for these scopes"
+
+
+@dataclass(frozen=True)
+class Line:
+    """A sentence and its tone: a reason, a warning, a status."""
+
+    text: str
+    tone: Tone
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    id: str
+    advisory: str  # ADVISORY for a criterion that never blocks, else ""
+    title: str
+    stage: str
+    go_no_go: str
+    status: Line  # "failed"; "waived (missing)" keeps the status under a waiver
+    icon: str
+    blocks: bool  # a blocking criterion that stands in the way of GO
+    tests: str  # "1 failed, 2 passed" or "none ran"
+    evidence: str
+    time: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.advisory}".rstrip()
+
+
+@dataclass(frozen=True)
+class WaiverRow:
+    criterion: str
+    scope: str  # NOT_IN_RUN when its criterion was not judged in this run, else ""
+    reason: str
+    approved_by: str
+    expires: str
+    state: Line
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    name: str
+    status: Line
+    detail: str
+
+
+@dataclass(frozen=True)
+class RollbackView:
+    title: str  # "rollback (plan)", or "rollback" when none was triggered
+    summary: str  # "scopes backend, 1 action(s)", "GO: nothing to roll back", "not triggered (...)"
+    actions: tuple[ActionRow, ...] = ()
+    empty: str = ""  # NO_ACTIONS when triggered and the hook returned nothing
+
+    @property
+    def headline(self) -> str:
+        return f"{self.title}: {self.summary}"
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    """Everything an output shows, worded once; renderers only lay it out."""
+
+    word: str
+    tone: Tone
+    icon: str
+    target: str | None
+    scope: tuple[str, ...]  # "target sandbox", "stages smoke", "2 criteria, 1 blocking not proven"
+    times: str  # "started → finished"
+    reasons_heading: str  # "NO-GO because"
+    reasons: tuple[Line, ...]
+    warnings: tuple[Line, ...]
+    criteria: tuple[CriterionRow, ...]
+    waivers: tuple[WaiverRow, ...]
+    rollback: RollbackView | None
+
+    @classmethod
+    def of(cls, verdict: Verdict, rollback: RollbackResult | None = None, waivers: Iterable[Waiver] = (),
+           today: dt.date | None = None) -> VerdictView:
+        """The view of a verdict, its rollback (None: no rollback section) and the runbook's waivers."""
+        word = _WORDS[verdict.outcome]
+        today = today or dt.datetime.now(dt.timezone.utc).date()
+        target = [f"target {verdict.target}"] if verdict.target else []
+        scope = (*target, f"stages {', '.join(verdict.stages) or 'none'}",
+                 f"{len(verdict.criteria)} criteria, {len(verdict.not_proven())} blocking not proven")
+        in_scope = {r.criterion.id for r in verdict.criteria}
+        return cls(
+            word=verdict.word, tone=word.tone, icon=word.icon, target=verdict.target, scope=scope,
+            times=f"{verdict.started_at} → {verdict.finished_at}", reasons_heading=f"{verdict.word} because",
+            reasons=tuple(Line(r.text, _WORDS[r.demands].tone) for r in verdict.reasons),
+            warnings=tuple(Line(w.text, Tone.WARN) for w in verdict.warnings),
+            criteria=tuple(_row(r) for r in verdict.criteria),
+            waivers=tuple(_waiver(w, today, in_scope) for w in waivers),
+            rollback=None if rollback is None else _rollback(verdict, rollback),
+        )
+
+
+def _tone(result: CriterionResult) -> Tone:
+    if result.status is Status.PASSED:
+        return Tone.GOOD
+    if result.status is Status.WAIVED or not result.criterion.blocking:
+        return Tone.WARN
+    return _WORDS[result.demands].tone
+
+
+def _row(result: CriterionResult) -> CriterionRow:
+    c = result.criterion
+    status = result.status.value
+    if result.status is not result.underlying:
+        status += f" ({result.underlying.value})"
+    counts = Counter(t.outcome for t in result.tests)
+    tests = ", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s]) or "none ran"
+    return CriterionRow(
+        id=c.id, advisory="" if c.blocking else ADVISORY, title=c.title, stage=c.stage,
+        go_no_go="" if c.go_no_go is None else str(c.go_no_go), status=Line(status, _tone(result)),
+        icon=_STATUS_ICON[result.status], blocks=c.blocking and not result.ok, tests=tests,
+        evidence=str(sum(len(t.evidence) for t in result.tests)), time=f"{result.duration_s:.2f} s",
+    )
+
+
+def _waiver(waiver: Waiver, today: dt.date, in_scope: set[str]) -> WaiverRow:
+    state = Line(WAIVER_CURRENT, Tone.NEUTRAL) if waiver.is_current(today) else Line(WAIVER_EXPIRED, Tone.BAD)
+    return WaiverRow(waiver.criterion, "" if waiver.criterion in in_scope else NOT_IN_RUN, waiver.reason,
+                     waiver.approved_by, waiver.expires.isoformat(), state)
+
+
+def _rollback(verdict: Verdict, rollback: RollbackResult) -> RollbackView:
+    mode = rollback.mode.value
+    if not rollback.triggered:
+        why = _WORDS[verdict.outcome].no_rollback
+        if why is None:
+            why = ("not triggered (mode off)" if rollback.mode is RollbackMode.OFF else
+                   f"not triggered (mode {mode}; predeploy only, or no failed criterion names a scope)")
+        return RollbackView("rollback", why)
+    actions = tuple(ActionRow(a.name, Line(a.status.value, _ACTION_TONE[a.status]), a.detail)
+                    for a in rollback.actions)
+    scopes = ", ".join(rollback.scopes) or "none"
+    return RollbackView(f"rollback ({mode})", f"scopes {scopes}, {len(actions)} action(s)", actions,
+                        "" if actions else NO_ACTIONS)
