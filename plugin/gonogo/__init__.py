@@ -19,3 +19,8 @@ __all__ = [
     "Runbook", "Settings", "Status", "TestRecord", "Verdict", "Waiver", "criterion_of", "current_evidence",
     "get_runbook", "get_settings", "redact", "redact_text", "selected_stages",
 ]
+
+# The verdict's word and its typed reasons and warnings (what a rollback hook gets in `verdict`).
+from gonogo.findings import Outcome, Reason, ReasonKind, VerdictWarning, WarningKind  # noqa: E402
+
+__all__ += ["Outcome", "Reason", "ReasonKind", "VerdictWarning", "WarningKind"]
