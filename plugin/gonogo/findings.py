@@ -50,7 +50,9 @@ class ReasonKind(str, enum.Enum):
 
     NOT_PROVEN = "not_proven"  # a blocking criterion: criterion, status, test, message, more, expires
     INTERRUPTED = "interrupted"  # the session stopped early: message (why)
-    SESSION_PROBLEM = "session_problem"  # a collection error or a crashed worker: message (as recorded)
+    COLLECTION_ERROR = "collection_error"  # test (the collector's node id), message (its last line)
+    WORKER_CRASHED = "worker_crashed"  # test (running when the xdist worker died), message
+    SESSION_PROBLEM = "session_problem"  # any other problem of the session: message (as recorded)
     NO_BLOCKING = "no_blocking"  # no blocking criterion was in scope
 
 
@@ -62,6 +64,7 @@ class WarningKind(str, enum.Enum):
     WAIVER_EXPIRED = "waiver_expired"  # criterion, approved_by, expires
     UNMAPPED_FAILURES = "unmapped_failures"  # count
     TARGETS_DIFFER = "targets_differ"  # targets (of merged shards)
+    HOOK_FAILED = "hook_failed"  # a project's hook raised: message (the hook and the exception type)
     NOTE = "note"  # a warning an older verdict.json kept only as text: message
 
 
@@ -163,6 +166,8 @@ def _date(value: dt.date | None) -> str:
 _REASON_TEXT: Mapping[ReasonKind, Callable[[Reason], str]] = {
     ReasonKind.NOT_PROVEN: _shortfall,
     ReasonKind.INTERRUPTED: lambda r: f"session interrupted: {r.message}",
+    ReasonKind.COLLECTION_ERROR: lambda r: f"collection error: {r.test or '.'}: {r.message}",
+    ReasonKind.WORKER_CRASHED: lambda r: f"worker crashed: {r.test}: {r.message}",
     ReasonKind.SESSION_PROBLEM: lambda r: r.message,
     ReasonKind.NO_BLOCKING: lambda r: "no blocking criterion in scope: nothing was proven",
 }
@@ -174,6 +179,7 @@ _WARNING_TEXT: Mapping[WarningKind, Callable[[VerdictWarning], str]] = {
                                            f"(approved by {w.approved_by}): ignored"),
     WarningKind.UNMAPPED_FAILURES: lambda w: f"{w.count} failure(s) outside any criterion (pytest's exit status kept)",
     WarningKind.TARGETS_DIFFER: lambda w: f"shards ran against different targets: {', '.join(w.targets)}",
+    WarningKind.HOOK_FAILED: lambda w: f"{w.message}: the verdict does not depend on it",
     WarningKind.NOTE: lambda w: w.message,
 }
 

@@ -17,7 +17,7 @@ from gonogo._compat import compile_markexpr, stop_xdist_controller
 from gonogo.evidence import evidence_key
 from gonogo.redact import redact, redact_text, secrets_of
 from gonogo.runbook import STAGES, Runbook
-from gonogo.scrub import _redact_tree, redact_report
+from gonogo.scrub import redact_tree, redact_report
 from gonogo.settings import Settings
 from gonogo.summary import render_summary
 from gonogo.verdict import (EXIT_ROLLBACK_FAILED, Reason, ReasonKind, Status, TestRecord, Verdict, VerdictWarning,
@@ -117,7 +117,7 @@ class GonogoSession:
         self.nodemap: dict[str, str] = {}
         self._map_sent = False
         self.tests: dict[str, _TestState] = {}
-        self.problems: list[str] = []
+        self.problems: list[Reason] = []
         self.unmapped_failures = 0
         self.interrupted: str | None = None
         self.session: pytest.Session | None = None
@@ -227,7 +227,8 @@ class GonogoSession:
             if status in (Status.FAILED, Status.ERROR):
                 self.unmapped_failures += 1
                 if report.when not in _PHASES:
-                    self.problems.append(f"worker crashed: {report.nodeid}: {_message(report)}")
+                    self.problems.append(Reason(ReasonKind.WORKER_CRASHED, test=report.nodeid,
+                                                message=_message(report)))
             return
         if status in (Status.FAILED, Status.ERROR) and self.runbook.criteria[cid].abort:
             self._abort(f"abort criterion {cid} {status.value} in {report.nodeid}")
@@ -273,7 +274,8 @@ class GonogoSession:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and not self.is_worker:
             text = redact(str(report.longrepr or ""), self.config).strip().splitlines()
-            self.problems.append(f"collection error: {report.nodeid or '.'}: {text[-1] if text else ''}"[:600])
+            self.problems.append(Reason(ReasonKind.COLLECTION_ERROR, test=report.nodeid,
+                                        message=(text[-1] if text else "")[:_MESSAGE_LIMIT]))
 
     def pytest_unconfigure(self) -> None:
         if self.abort_file and not self.is_worker and os.path.exists(self.abort_file):
@@ -291,7 +293,7 @@ class GonogoSession:
         why = session.shouldfail or session.shouldstop or self.interrupted
         if not why and exitstatus == pytest.ExitCode.INTERRUPTED:
             why = "interrupted"
-        problems = [Reason(ReasonKind.SESSION_PROBLEM, message=p) for p in dict.fromkeys(self.problems)]
+        problems = list(dict.fromkeys(self.problems))
         if why:
             problems.insert(0, Reason(ReasonKind.INTERRUPTED, message=str(why)))
         today = dt.datetime.now(dt.timezone.utc).date()
@@ -300,7 +302,8 @@ class GonogoSession:
             waiver = self.runbook.waiver_for(cid, today)
             if waiver is not None:
                 waivers[cid] = WaiverState(waiver, waiver.is_current(today))
-        notes = []
+        target, hook_problem = self._target()
+        notes = [hook_problem] if hook_problem else []
         if self.unmapped_failures:
             notes.append(VerdictWarning(WarningKind.UNMAPPED_FAILURES, count=self.unmapped_failures))
         self.verdict = fold(
@@ -308,7 +311,7 @@ class GonogoSession:
             [state.record(nodeid) for nodeid, state in self.tests.items()],
             selected_stages=selected_stages(self.config.option.markexpr or ""),
             waivers=waivers, session_problems=problems, extra_warnings=notes,
-            target=self._target(), started_at=self.started_at, finished_at=utc_now(),
+            target=target, started_at=self.started_at, finished_at=utc_now(),
         )
         self.rollback = rb.perform(self.config, self.verdict, self.settings.rollback,
                                    self.settings.rollback_timeout)
@@ -320,17 +323,18 @@ class GonogoSession:
             code = int(exitstatus)
         session.exitstatus = code
 
-    def _target(self) -> str | None:
+    def _target(self) -> tuple[str | None, VerdictWarning | None]:
+        """The target's name, and a warning when the project's hook raised (the name is only a label)."""
         try:
             name = self.config.hook.pytest_gonogo_target_name(config=self.config)
         except Exception as exc:  # noqa: BLE001 - a broken conftest must not lose the verdict
-            self.problems.append(f"pytest_gonogo_target_name raised {type(exc).__name__}")
-            return None
-        return None if name is None else str(name)
+            return None, VerdictWarning(WarningKind.HOOK_FAILED,
+                                        message=f"pytest_gonogo_target_name raised {type(exc).__name__}")
+        return (None if name is None else str(name)), None
 
     def verdict_json(self) -> dict[str, Any]:
         assert self.verdict is not None and self.rollback is not None
-        return _redact_tree(self.verdict.to_json(self.rollback.to_json()), secrets_of(self.config))
+        return redact_tree(self.verdict.to_json(self.rollback.to_json()), secrets_of(self.config))
 
     def _write_json(self) -> None:
         path: Path = self.settings.verdict_json

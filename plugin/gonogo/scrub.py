@@ -108,18 +108,18 @@ def redact_extras(extras: Iterable[dict[str, Any]], secrets: tuple[str, ...]) ->
             if isinstance(content, bytes):
                 content = content.decode("utf-8", "replace")
             # A json extra holds an object that pytest-html dumps later: mask its strings.
-            extra = {**extra, "content": _redact_tree(content, secrets)}
+            extra = {**extra, "content": redact_tree(content, secrets)}
         clean.append(extra)
     return clean
 
 
-def _redact_tree(value: Any, secrets: tuple[str, ...]) -> Any:
+def redact_tree(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, str):
         return redact_text(value, secrets)
     if isinstance(value, dict):
-        return {k: _redact_tree(v, secrets) for k, v in value.items()}
+        return {k: redact_tree(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact_tree(v, secrets) for v in value]
+        return [redact_tree(v, secrets) for v in value]
     return value
 
 
@@ -250,5 +250,5 @@ def output_files(config: pytest.Config) -> list[Path]:
     return found
 
 
-__all__ = ["MASK", "OutputScrubber", "RedactingStream", "escaped_forms", "redact_extras", "redact_report",
+__all__ = ["MASK", "OutputScrubber", "RedactingStream", "escaped_forms", "redact_extras", "redact_tree", "redact_report",
            "scrub_file", "scrub_text"]

@@ -46,9 +46,12 @@ def full_verdict() -> Verdict:
     return fold(
         CRITERIA, RECORDS, selected_stages=("predeploy", "smoke", "soak"), waivers=WAIVERS,
         session_problems=[Reason(ReasonKind.INTERRUPTED, message="stopping after 1 failures"),
-                          Reason(ReasonKind.SESSION_PROBLEM, message="collection error: t.py: SyntaxError")],
+                          Reason(ReasonKind.COLLECTION_ERROR, test="t.py", message="SyntaxError"),
+                          Reason(ReasonKind.WORKER_CRASHED, test="t.py::test_x", message="node down: gw1"),
+                          Reason(ReasonKind.SESSION_PROBLEM, message="a problem an older file kept as text")],
         extra_warnings=[VerdictWarning(WarningKind.UNMAPPED_FAILURES, count=2),
                         VerdictWarning(WarningKind.TARGETS_DIFFER, targets=("prod", "sandbox")),
+                        VerdictWarning(WarningKind.HOOK_FAILED, message="pytest_gonogo_target_name raised KeyError"),
                         VerdictWarning(WarningKind.NOTE, message="kept from an older file")],
         target="sandbox", started_at="2026-01-02T03:04:05Z", finished_at="2026-01-02T03:05:00Z",
     )
@@ -78,10 +81,13 @@ def test_reasons_and_warnings_keep_their_sentences_and_add_typed_details() -> No
     assert data["reasons"] == [
         "session interrupted: stopping after 1 failures",
         "collection error: t.py: SyntaxError",
+        "worker crashed: t.py::test_x: node down: gw1",
+        "a problem an older file kept as text",
         "health failed: t.py::test_health: GET /health answered 503 (+1 more)",
         "config missing: no test of it ran",
     ]
-    assert data["reason_details"][2] == {"kind": "not_proven", "criterion": "health", "status": "failed",
+    assert data["reason_details"][1] == {"kind": "collection_error", "test": "t.py", "message": "SyntaxError"}
+    assert data["reason_details"][4] == {"kind": "not_proven", "criterion": "health", "status": "failed",
                                          "test": "t.py::test_health", "message": "GET /health answered 503",
                                          "more": 1}
     assert data["warnings"] == [
@@ -90,11 +96,12 @@ def test_reasons_and_warnings_keep_their_sentences_and_add_typed_details() -> No
         "advisory cpu failed: t.py::test_cpu: cpu at 95%",
         "2 failure(s) outside any criterion (pytest's exit status kept)",
         "shards ran against different targets: prod, sandbox",
+        "pytest_gonogo_target_name raised KeyError: the verdict does not depend on it",
         "kept from an older file",
     ]
     assert [w["kind"] for w in data["warning_details"]] == [k.value for k in (
         WarningKind.WAIVER_APPLIED, WarningKind.WAIVER_EXPIRED, WarningKind.ADVISORY_NOT_PROVEN,
-        WarningKind.UNMAPPED_FAILURES, WarningKind.TARGETS_DIFFER, WarningKind.NOTE)]
+        WarningKind.UNMAPPED_FAILURES, WarningKind.TARGETS_DIFFER, WarningKind.HOOK_FAILED, WarningKind.NOTE)]
 
 
 def test_a_file_without_details_is_read_by_position_not_by_wording() -> None:
@@ -103,9 +110,9 @@ def test_a_file_without_details_is_read_by_position_not_by_wording() -> None:
     old = {k: v for k, v in verdict.to_json().items() if not k.endswith("_details")}
     old["reasons"][0] = "the session said something in words no reader knows"
     read = Verdict.from_json(old)
-    assert [r.kind for r in read.reasons] == [ReasonKind.SESSION_PROBLEM, ReasonKind.SESSION_PROBLEM,
+    assert [r.kind for r in read.reasons] == [*[ReasonKind.SESSION_PROBLEM] * 4,
                                               ReasonKind.NOT_PROVEN, ReasonKind.NOT_PROVEN]
-    assert read.reasons[2:] == verdict.reasons[2:]
+    assert read.reasons[4:] == verdict.reasons[4:]
     assert read.warnings[:3] == verdict.warnings[:3]
     assert {w.kind for w in read.warnings[3:]} == {WarningKind.NOTE}
     assert read.to_json()["reasons"] == old["reasons"] and read.to_json()["warnings"] == old["warnings"]
