@@ -16,28 +16,6 @@ if TYPE_CHECKING:
     from gonogo.recorder import GonogoSession
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
-HELP = ("where the controller writes the Markdown summary (default: summary.md next to the verdict JSON); "
-        f"it is also appended to ${STEP_SUMMARY_ENV} when that is set")
-
-
-def add_option(parser: pytest.Parser) -> None:
-    parser.getgroup("gonogo").addoption("--summary-md", dest="gonogo_summary_md", metavar="PATH", default=None,
-                                        help=HELP)
-    parser.addini("gonogo_summary_md", HELP, default=None)
-
-
-def summary_path(config: pytest.Config, verdict_json: Path) -> Path:
-    """--summary-md (from the invocation dir), ini gonogo_summary_md (from the ini's dir), or beside verdict.json."""
-    flag = config.getoption("gonogo_summary_md")
-    if flag:
-        return Path(config.invocation_params.dir) / flag
-    ini = config.getini("gonogo_summary_md")
-    if ini:
-        inidir = Path(config.inipath).parent if config.inipath else Path(config.rootpath)
-        return inidir / ini
-    return verdict_json.with_name("summary.md")
-
-
 def _cell(text: object) -> str:
     # A table cell is one line, and a pipe would end it early.
     return " ".join(str(text).split()).replace("|", "\\|")
@@ -94,7 +72,7 @@ class MarkdownSummary:
         view = VerdictView.of(recorder.verdict, recorder.rollback, recorder.runbook.waivers,
                               dt.datetime.now(dt.timezone.utc).date())
         text = render_markdown(view, lambda s: redact(s, config))
-        path = summary_path(config, recorder.settings.verdict_json)
+        path = recorder.settings.summary_md
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")

@@ -41,7 +41,6 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
-    markdown.add_option(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -22,6 +22,8 @@ HELP = {
     "rollback": "on NO-GO after a deploy: off, plan (record the actions, default) or auto (run them)",
     "rollback_timeout": f"seconds each rollback action may take in auto mode (default: {DEFAULT_ROLLBACK_TIMEOUT:g})",
     "verdict_json": f"where the controller writes the verdict (default: {DEFAULT_VERDICT_JSON} in the rootdir)",
+    "summary_md": "where the controller writes the Markdown summary (default: summary.md next to the verdict "
+                  "JSON); it is also appended to $GITHUB_STEP_SUMMARY when that is set",
 }
 
 
@@ -49,6 +51,8 @@ def add_options(parser: pytest.Parser) -> None:
                     help=HELP["rollback_timeout"])
     group.addoption("--verdict-json", dest="gonogo_verdict_json", metavar="PATH", default=None,
                     help=HELP["verdict_json"])
+    group.addoption("--summary-md", dest="gonogo_summary_md", metavar="PATH", default=None,
+                    help=HELP["summary_md"])
     for name, text in HELP.items():
         parser.addini(f"gonogo_{name}", text, default=None)
 
@@ -86,18 +90,18 @@ def resolve(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"gonogo: {timeout_from} = {timeout_text!r} is not a number of seconds; "
                                 "use a positive number such as 600")
 
-    verdict_flag = config.getoption("gonogo_verdict_json")
-    verdict_ini = config.getini("gonogo_verdict_json")
-    if verdict_flag:
-        verdict_json = invocation / verdict_flag
-    elif verdict_ini:
-        verdict_json = inidir / verdict_ini
-    else:
-        verdict_json = rootdir / DEFAULT_VERDICT_JSON
-    from gonogo.markdown import summary_path
+    verdict_json = _path(config, "verdict_json", invocation, inidir) or rootdir / DEFAULT_VERDICT_JSON
+    summary_md = _path(config, "summary_md", invocation, inidir) or verdict_json.with_name("summary.md")
+    return Settings(runbook_path, mode, timeout, verdict_json, summary_md, verdict_json.parent / "artifacts")
 
-    return Settings(runbook_path, mode, timeout, verdict_json, summary_path(config, verdict_json),
-                    verdict_json.parent / "artifacts")
+
+def _path(config: pytest.Config, name: str, invocation: Path, inidir: Path) -> Path | None:
+    """An output path: the flag from the invocation directory, or the ini value from the ini's directory."""
+    flag = config.getoption(f"gonogo_{name}")
+    if flag:
+        return invocation / flag
+    ini = config.getini(f"gonogo_{name}")
+    return inidir / ini if ini else None
 
 
 def _pick(config: pytest.Config, name: str, default: str) -> tuple[str, str]:
