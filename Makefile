@@ -10,7 +10,7 @@ LOWEST_STAMP := $(LOWEST)/.installed-stamp
 # The project's own tests: two workers, one file per worker (pytest-dependency chains stay together).
 TEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: setup sysdeps test demo clean
+.PHONY: setup sysdeps lint test demo clean
 
 setup: $(STAMP) sysdeps
 
@@ -27,7 +27,10 @@ $(LOWEST_STAMP): pyproject.toml
 sysdeps:
 	@scripts/ensure-system-packages
 
-test: setup $(LOWEST_STAMP)
+lint: setup
+	$(BIN)/ruff check .
+
+test: lint $(LOWEST_STAMP)
 	$(BIN)/python -m pytest -c tests/pytest.ini $(TEST_ARGS) tests
 	@echo "the plugin's tests again, on pytest $(PYTEST_LOWEST) (the lowest supported):"
 	$(LOWEST)/bin/python -m pytest -c tests/pytest.ini $(TEST_ARGS) tests/plugin

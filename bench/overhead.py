@@ -91,8 +91,8 @@ def main() -> int:
     # CPU time is printed too: on a shared, loaded machine it is the steadier of the two.
     print(f"gonogo cpu-time ratio: {med['with gonogo'][1] / base_cpu:.3f}")
     # Each round's with/without pair ran back to back: the median of those ratios is the steadier figure.
-    pairs = [w / b for w, b in zip(wall["with gonogo"], wall["without gonogo"])]
-    junit_pairs = [j / b for j, b in zip(wall["junitxml (reference)"], wall["without gonogo"])]
+    pairs = [w / b for w, b in zip(wall["with gonogo"], wall["without gonogo"], strict=True)]
+    junit_pairs = [j / b for j, b in zip(wall["junitxml (reference)"], wall["without gonogo"], strict=True)]
     print(f"junitxml overhead ratio (median of per-round wall ratios): {statistics.median(junit_pairs):.3f}")
     print(f"gonogo overhead ratio (median of per-round wall ratios, {TESTS} tests): {statistics.median(pairs):.3f} "
           f"(min {min(pairs):.3f}, max {max(pairs):.3f}; goal <= 1.05)")

@@ -18,7 +18,9 @@ def test_render_env_baseline(render_env, env_baseline, service, evidence):
     missing += [" or ".join(group) for group in env_baseline["render_one_of"] if not any(env.get(k) for k in group)]
     assert not missing, f"{service} service lacks {', '.join(missing)}"
     wrong = {k: env.get(k) for k, v in env_baseline["render_expected"].items() if env.get(k, "").lower() != v}
-    assert not wrong, f"{service} service has " + ", ".join(f"{k}={v!r} (expected {env_baseline['render_expected'][k]!r})" for k, v in wrong.items())
+    expected = env_baseline["render_expected"]
+    assert not wrong, f"{service} service has " + ", ".join(
+        f"{k}={v!r} (expected {expected[k]!r})" for k, v in wrong.items())
 
 
 @pytest.mark.criterion("vercel-env-baseline")

@@ -37,7 +37,8 @@ def browser_errors(page, request: pytest.FixtureRequest, target: Target, evidenc
     errors: list[str] = []  # uncaught page errors: they fail a flow
     console: list[str] = []  # console errors (a missing favicon, say): evidence only
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: console.append(f"{msg.text} ({msg.location.get('url', '')})") if msg.type == "error" else None)
+    page.on("console", lambda msg: console.append(f"{msg.text} ({msg.location.get('url', '')})")
+            if msg.type == "error" else None)
     page.set_default_timeout(15_000)
     yield errors
     outcome = request.node.stash.get(_phase_key, {}).get("call", "not run")

@@ -9,7 +9,6 @@ from gonogo_providers.pinecone import PineconeClient
 from gonogo_providers.render import RenderClient
 from gonogo_providers.supabase import SupabaseClient
 from gonogo_providers.vercel import VercelClient
-
 from harness.target import Target
 
 REDIS_TIMEOUT_S = 5.0

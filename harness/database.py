@@ -26,7 +26,8 @@ class Database:
                 return conn.execute(sql, params).fetchall()
         except psycopg.Error as exc:
             # psycopg's message can name host and user but not the password; keep only its first line.
-            raise RuntimeError(f"database query failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise RuntimeError(f"database query failed: {first}") from None
 
     def rls_state(self, tables: Iterable[str]) -> dict[str, tuple[bool, int]]:
         """table -> (row-level security enabled, number of policies), for the tables that exist."""

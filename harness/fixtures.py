@@ -9,7 +9,7 @@ import json
 import subprocess
 import uuid
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -254,7 +254,7 @@ def soak_window(pytestconfig: pytest.Config, render, target: Target, thresholds:
     # errors of a worker deploy that has since been replaced are not blamed on what is live now.
     finished = [d.finished_at for d in (render.latest_deploy(target.render_api_service_id),
                                         render.latest_deploy(target.render_worker_service_id)) if d and d.finished_at]
-    start = (max(finished) if finished else utcnow()).astimezone(timezone.utc)
+    start = (max(finished) if finished else utcnow()).astimezone(UTC)
     interval = min(thresholds["soak_poll_interval_s"], max(1.0, duration / 4))
     return SoakWindow(start=start, duration=duration, interval=interval)
 

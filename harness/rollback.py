@@ -7,9 +7,9 @@ its own effect before it returns.
 from __future__ import annotations
 
 import httpx
+
 from gonogo import RollbackAction
 from gonogo_providers.errors import ProviderError
-
 from harness.checks import render_client, vercel_client
 from harness.poll import poll
 from harness.target import Target
@@ -51,8 +51,10 @@ def actions(target: Target, scopes, judged: dict, *, release_sha: str | None = N
             service_id = getattr(target, field)
             result.append(RollbackAction(
                 name=f"render: roll back the {role} {service_id} to its previous live deploy",
-                run=lambda role=role, service_id=service_id: _render_rollback(target, role, service_id, judged.get(role), release),
-                detail="POST /services/{id}/rollback to the newest deactivated deploy older than the live one; wait until live",
+                run=lambda role=role, service_id=service_id: _render_rollback(
+                    target, role, service_id, judged.get(role), release),
+                detail="POST /services/{id}/rollback to the newest deactivated deploy older than the live one; "
+                       "wait until live",
             ))
         result.append(RollbackAction(
             name="api: /health healthy again", run=lambda: _health_healthy(target),
@@ -62,7 +64,8 @@ def actions(target: Target, scopes, judged: dict, *, release_sha: str | None = N
         result.append(RollbackAction(
             name=f"vercel: roll back {target.vercel_project_id} to the previous production deployment",
             run=lambda: _vercel_rollback(target, judged.get("frontend")),
-            detail=f"POST /v1/projects/{{id}}/rollback/{{previous}}; wait for lastAliasRequest succeeded and {target.vercel_alias}",
+            detail=f"POST /v1/projects/{{id}}/rollback/{{previous}}; wait for lastAliasRequest succeeded and "
+                   f"{target.vercel_alias}",
         ))
     if "flags" in scopes:
         result.append(RollbackAction(
@@ -91,7 +94,7 @@ def _render_rollback(target: Target, role: str, service_id: str, judged: dict | 
         if previous is None:
             raise RuntimeError(f"no earlier deactivated {role} deploy to roll back to")
         started = render.rollback(service_id, previous.id)
-        live = poll(lambda: render.latest_deploy(service_id), lambda d: d is not None and not d.in_progress,
+        live = poll(lambda sid=service_id: render.latest_deploy(sid), lambda d: d is not None and not d.in_progress,
                     timeout=SETTLE_TIMEOUT_S, interval=POLL_INTERVAL_S, what=f"the {role} rollback deploy to settle",
                     describe=lambda d: d and f"{d.id} {d.status}")
         if live.status != "live" or live.commit_id != previous.commit_id:
@@ -126,7 +129,8 @@ def _vercel_rollback(target: Target, judged: dict | None) -> str:
             raise RuntimeError("no earlier READY production deployment to roll back to")
         vercel.rollback(target.vercel_project_id, previous.id, description="pytest-gonogo NO-GO rollback")
         done = poll(lambda: vercel.get_project(target.vercel_project_id),
-                    lambda p: p.last_alias_request is not None and p.last_alias_request.job_status in ("succeeded", "failed"),
+                    lambda p: (p.last_alias_request is not None
+                               and p.last_alias_request.job_status in ("succeeded", "failed")),
                     timeout=SETTLE_TIMEOUT_S, interval=POLL_INTERVAL_S, what="the Vercel rollback to finish",
                     describe=lambda p: p.last_alias_request)
         if done.last_alias_request.job_status != "succeeded":
@@ -145,7 +149,7 @@ def _flags_off(target: Target) -> str:
             for key, value in FLAGS.items():
                 render.put_env_var(service_id, key, value)
             render.trigger_deploy(service_id)
-            live = poll(lambda: render.latest_deploy(service_id), lambda d: d is not None and not d.in_progress,
+            live = poll(lambda sid=service_id: render.latest_deploy(sid), lambda d: d is not None and not d.in_progress,
                         timeout=SETTLE_TIMEOUT_S, interval=POLL_INTERVAL_S, what=f"the {role} flag redeploy to settle")
             env = render.list_env_vars(service_id)
             wrong = {k: env.get(k) for k, v in FLAGS.items() if env.get(k) != v}

@@ -116,9 +116,11 @@ def _sandbox_fields(state_file: Path, where: str) -> tuple[dict, dict]:
     try:
         status = json.loads(state_file.read_text())
     except FileNotFoundError:
-        raise TargetError(f"target sandbox: the sandbox is not running (no {state_file}); {SANDBOX_START_HINT}") from None
+        raise TargetError(f"target sandbox: the sandbox is not running (no {state_file}); "
+                          f"{SANDBOX_START_HINT}") from None
     except (OSError, ValueError) as exc:
-        raise TargetError(f"{where}: cannot read sandbox state {state_file}: {exc}; run `python -m sandbox down` then `up`") from None
+        raise TargetError(f"{where}: cannot read sandbox state {state_file}: {exc}; "
+                          f"run `python -m sandbox down` then `up`") from None
     data = {k: status[k] for k in _SANDBOX_FIELDS if status.get(k) is not None}
     secrets = {}
     for role, path in _SANDBOX_SECRETS.items():
@@ -143,7 +145,8 @@ def load_target(spec: str, runbook: Mapping, rootdir: Path, env: Mapping[str, st
         try:
             table = tomllib.loads(path.read_text())
         except FileNotFoundError:
-            raise TargetError(f"--target {spec}: no such file; give a target name ({', '.join(targets)}) or an existing .toml") from None
+            raise TargetError(f"--target {spec}: no such file; "
+                              f"give a target name ({', '.join(targets)}) or an existing .toml") from None
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise TargetError(f"--target {spec}: not valid TOML ({exc}); fix the file") from None
         table = table.get("target", table)
@@ -151,7 +154,8 @@ def load_target(spec: str, runbook: Mapping, rootdir: Path, env: Mapping[str, st
         base_name = table.get("extends")
         if base_name is not None:
             if base_name not in targets:
-                raise TargetError(f"{path}: extends = {base_name!r} is not a target of runbook.toml; use one of {', '.join(targets)}")
+                raise TargetError(f"{path}: extends = {base_name!r} is not a target of runbook.toml; "
+                                  f"use one of {', '.join(targets)}")
             base = _from_table(base_name, targets[base_name], f"runbook.toml [targets.{base_name}]")
             base_env = dict(base.pop("secret_env"))
             base_env.update(data.pop("secret_env"))
@@ -161,7 +165,8 @@ def load_target(spec: str, runbook: Mapping, rootdir: Path, env: Mapping[str, st
     elif spec in targets:
         data = _from_table(spec, targets[spec], f"runbook.toml [targets.{spec}]")
     else:
-        raise TargetError(f"--target {spec!r} is not a target of runbook.toml; use one of {', '.join(targets)} or a PATH.toml")
+        raise TargetError(f"--target {spec!r} is not a target of runbook.toml; "
+                          f"use one of {', '.join(targets)} or a PATH.toml")
 
     secrets: dict[str, str] = {}
     if data.get("sandbox_state"):
@@ -175,7 +180,8 @@ def load_target(spec: str, runbook: Mapping, rootdir: Path, env: Mapping[str, st
 
     missing = sorted(_required_fields() - set(data))
     if missing:
-        raise TargetError(f"{data['source']}: target {data['name']!r} lacks {', '.join(missing)}; add them to the target")
+        raise TargetError(f"{data['source']}: target {data['name']!r} lacks {', '.join(missing)}; "
+                          f"add them to the target")
     data["expected_migrations"] = tuple(data.get("expected_migrations", ()))
     data["commands"] = MappingProxyType(dict(data.get("commands", {})))
     data["secret_env"] = MappingProxyType(data["secret_env"])
@@ -188,7 +194,8 @@ def load_target(spec: str, runbook: Mapping, rootdir: Path, env: Mapping[str, st
         if not isinstance(value, str) or not value.startswith(("http://", "https://")):
             raise TargetError(f"{target.source}: {key} = {value!r} is not an http(s) URL")
     if not isinstance(target.soak_duration_s, (int, float)) or target.soak_duration_s <= 0:
-        raise TargetError(f"{target.source}: soak_duration_s = {target.soak_duration_s!r} must be a positive number of seconds")
+        raise TargetError(f"{target.source}: soak_duration_s = {target.soak_duration_s!r} "
+                          "must be a positive number of seconds")
     timeout = target.learning_job_timeout_s
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
         raise TargetError(f"{target.source}: learning_job_timeout_s = {timeout!r} must be a positive number of seconds")

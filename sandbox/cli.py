@@ -16,8 +16,18 @@ from sandbox import faults
 from sandbox.checkout import make_checkout
 from sandbox.config import SandboxConfig, new_config, write_private
 from sandbox.faults import BUILD_COMMITS, FAULTS
-from sandbox.state import (READY_FILE, StateDir, active_faults, clean, load_faults, read_pids, read_status,
-                           record_pid, save_faults, stop_all)
+from sandbox.state import (
+    READY_FILE,
+    StateDir,
+    active_faults,
+    clean,
+    load_faults,
+    read_pids,
+    read_status,
+    record_pid,
+    save_faults,
+    stop_all,
+)
 from sandbox.wait import wait_for
 
 DEFAULT_STATE_DIR = ".sandbox"
@@ -130,7 +140,7 @@ def _bring_up(state: StateDir, t0: float) -> dict:
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 cwd=str(services.REPO_ROOT), env={**_clean_env(), "PYTHONPATH": str(services.REPO_ROOT)})
         record_pid(state, "controlplane", daemon.pid)
-        clash = lambda: _port_clash(state, marks)  # noqa: E731
+        clash = lambda marks=marks: _port_clash(state, marks)  # noqa: E731
         try:
             _wait_ready(state, deadline, daemon)
             for name in ("render", "vercel", "supabase", "pinecone"):
@@ -264,7 +274,7 @@ def cmd_fault(state: StateDir, name: str | None, clear: bool) -> int:
             data["active"] = [*[a for a in data["active"] if a != name], name]
             save_faults(state, data)
             _say(f"fault {name} injected: {FAULTS[name].effect}")
-    except Exception as exc:  # FaultError, OSError, a provider's surprise: one line, no traceback
+    except Exception as exc:  # noqa: BLE001 - FaultError, OSError, a provider's surprise: one line, no traceback
         _err(f"fault {'--clear' if clear else name} failed: {str(exc).splitlines()[0] if str(exc) else exc!r}")
         return EXIT_FAIL
     finally:

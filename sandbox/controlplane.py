@@ -89,7 +89,7 @@ async def run(state: StateDir, config: SandboxConfig) -> int:
                 log("frontend: process exited; restarted from the production deployment")
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), SAMPLE_EVERY_S)
-    except Exception as exc:  # report why to `up`, which is waiting on the ready file
+    except Exception as exc:  # noqa: BLE001 - report why to `up`, which is waiting on the ready file
         write_private(state.root / READY_FILE, json.dumps({"ready": False, "error": str(exc)}))
         log(f"control plane failed: {exc}")
         code = 1

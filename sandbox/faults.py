@@ -13,8 +13,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sandbox.config import BUILD_FAILS, SKIP_ALIAS
-from sandbox.switches import (Baseline, Build, IndexState, MigrationRemoved, RenderEnv, RlsDisabled, Switch, VercelEnv,
-                              VercelNodeVersion)
+from sandbox.switches import (
+    Baseline,
+    Build,
+    IndexState,
+    MigrationRemoved,
+    RenderEnv,
+    RlsDisabled,
+    Switch,
+    VercelEnv,
+    VercelNodeVersion,
+)
 
 if TYPE_CHECKING:
     from sandbox.operator import Operator

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import pwd
+import random
 import shutil
 import signal
-import random
 import socket
 import stat
 import subprocess
@@ -79,7 +79,7 @@ def _not_zombie(pid: int) -> bool:
 
 def stop_pid(pid: int, timeout: float = 5, sig: int = signal.SIGTERM) -> None:
     """Signal the process group led by pid (SIGTERM by default), then SIGKILL it after timeout seconds."""
-    for sig, wait in ((sig, timeout), (signal.SIGKILL, 2.0)):
+    for sig, wait in ((sig, timeout), (signal.SIGKILL, 2.0)):  # noqa: B020 - the first round uses the argument
         try:
             os.killpg(pid, sig)
         except ProcessLookupError:
@@ -320,8 +320,9 @@ def start_redis(base_dir: Path, timeout: float = 10.0) -> Redis:
         )
         rd = Redis(pid=proc.pid, port=port, log_path=log_path, proc=proc, url=f"redis://127.0.0.1:{port}/0")
         try:
-            wait_for(lambda: _pong(proc, port, log_path, retry=attempt < _PORT_ATTEMPTS - 1), timeout=timeout,
-                     interval=0.02, error=ServiceError,
+            retry = attempt < _PORT_ATTEMPTS - 1
+            wait_for(lambda proc=proc, port=port, retry=retry: _pong(proc, port, log_path, retry=retry),
+                     timeout=timeout, interval=0.02, error=ServiceError,
                      message=f"redis on port {port} did not answer in {timeout:.0f} s; log {log_path}")
             return rd
         except _PortClash:

@@ -75,7 +75,7 @@ class Supervisor:
         if current.proc is not None:
             try:
                 current.proc.wait(timeout=0.5)
-            except Exception:  # already reaped by stop_pid: nothing left to wait for
+            except Exception:  # noqa: BLE001 - already reaped by stop_pid: nothing left to wait for
                 pass
         self.state.pid_file(role).unlink(missing_ok=True)
 

@@ -8,8 +8,9 @@ changes only what differs from the healthy state, and says what it changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Protocol, Union
+from typing import TYPE_CHECKING, Protocol
 
 from sandbox.config import CONTROL_PLANE_FLAGS, NODE_VERSION
 
@@ -120,7 +121,7 @@ class RlsEnabled:
         return Undone((f"sql: row level security on {self.table}",))
 
 
-Baseline = Union[RenderBaseline, VercelBaseline, IndexReady, MigrationRecorded, RlsEnabled]
+Baseline = RenderBaseline | VercelBaseline | IndexReady | MigrationRecorded | RlsEnabled
 
 
 # -- switches: how a fault arrives --------------------------------------------------------------------

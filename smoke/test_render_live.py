@@ -14,7 +14,8 @@ def test_newest_deploy_is_live(render, target, service, release_sha, thresholds,
                       timeout=thresholds["settle_timeout_s"], what=f"the newest {service} deploy to settle",
                       describe=lambda d: d and f"{d.id} {d.status}")
     assert deploy is not None, f"the {service} service {service_id} has no deploys"
-    evidence.note(f"newest {service} deploy", f"{deploy.id} status={deploy.status} commit={deploy.commit_id} trigger={deploy.trigger}")
+    evidence.note(f"newest {service} deploy",
+                  f"{deploy.id} status={deploy.status} commit={deploy.commit_id} trigger={deploy.trigger}")
     assert deploy.status == "live", f"the newest {service} deploy {deploy.id} is {deploy.status!r}, not 'live'"
     if release_sha:
         assert deploy.commit_id == release_sha, (

@@ -24,7 +24,8 @@ def test_production_deployment_is_ready_and_aliased(vercel, target, release_sha,
                   f"aliases={sorted(aliases)} commit={detail.commit_sha}")
     assert detail.ready_state == "READY", f"production deployment {detail.id} is {detail.ready_state!r}, not READY"
     assert target.vercel_alias in aliases, (
-        f"production deployment {detail.id} is not aliased to {target.vercel_alias} (aliases: {sorted(aliases) or 'none'})")
+        f"production deployment {detail.id} is not aliased to {target.vercel_alias} "
+        f"(aliases: {sorted(aliases) or 'none'})")
     if release_sha:
         assert detail.commit_sha == release_sha, (
             f"production deployment {detail.id} is commit {detail.commit_sha}, not the release {release_sha}")

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from gonogo.evidence import Evidence
-from gonogo.redact import redact, redact_text
-from gonogo.rollback import RollbackAction, RollbackMode, RollbackResult
-from gonogo.runbook import POST_DEPLOY_STAGES, STAGES, Criterion, Runbook, Waiver
-from gonogo.verdict import (EXIT_GO, EXIT_NO_GO, EXIT_ROLLBACK_FAILED, EXIT_USAGE, SCHEMA, CriterionResult,
-                            Status, TestRecord, Verdict)
-from gonogo.settings import Settings
 
 # The public API for conftest authors (see the README, "API for conftest.py").
 from gonogo.plugin import criterion_of, current_evidence, get_runbook, get_settings, selected_stages
+from gonogo.redact import redact, redact_text
+from gonogo.rollback import RollbackAction, RollbackMode, RollbackResult
+from gonogo.runbook import POST_DEPLOY_STAGES, STAGES, Criterion, Runbook, Waiver
+from gonogo.settings import Settings
+from gonogo.verdict import (
+                            EXIT_GO,
+                            EXIT_NO_GO,
+                            EXIT_ROLLBACK_FAILED,
+                            EXIT_USAGE,
+                            SCHEMA,
+                            CriterionResult,
+                            Status,
+                            TestRecord,
+                            Verdict,
+)
 
 __all__ = [
     "EXIT_GO", "EXIT_NO_GO", "EXIT_USAGE", "EXIT_ROLLBACK_FAILED", "SCHEMA", "STAGES", "POST_DEPLOY_STAGES",

@@ -7,7 +7,8 @@ new major that moves one of these fails those tests instead of silently switchin
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -67,4 +68,5 @@ def stop_xdist_controller(config: pytest.Config, why: str) -> None:
         dsession.shouldstop = why
 
 
-__all__ = ["compile_markexpr", "is_report_repr", "set_writer_stream", "stop_xdist_controller", "terminal_writer", "writer_stream"]
+__all__ = ["compile_markexpr", "is_report_repr", "set_writer_stream", "stop_xdist_controller", "terminal_writer",
+           "writer_stream"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -27,8 +28,8 @@ def pytest_gonogo_rollback_actions(
 def pytest_gonogo_secrets(config: pytest.Config) -> Iterable[str] | None:
     """Return secret values (e.g. the target's API tokens) to replace by ``***`` in every output.
 
-    Asked before the first redaction and again as each test starts, on workers and the controller; values shorter than four
-    characters are ignored.
+    Asked before the first redaction and again as each test starts, on workers and the controller; values
+    shorter than four characters are ignored.
     """
 
 

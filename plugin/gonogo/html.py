@@ -81,7 +81,7 @@ class HtmlSummary:
             return
         esc = self._esc()
         view = VerdictView.of(verdict, self.recorder.rollback, self.recorder.runbook.waivers,
-                              dt.datetime.now(dt.timezone.utc).date())
+                              dt.datetime.now(dt.UTC).date())
         prefix.append(f'{render.STYLE}<div class="gonogo">{render.banner(view, esc)}{render.criteria_table(view, esc)}'
                       f"{render.waivers_table(view, esc)}{render.rollback_section(view, esc)}</div>")
         if self._report_data is not None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html as _html
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from gonogo.view import Line, Tone, VerdictView
 

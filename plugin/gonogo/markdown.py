@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -70,7 +70,7 @@ class MarkdownSummary:
             return
         config = recorder.config
         view = VerdictView.of(recorder.verdict, recorder.rollback, recorder.runbook.waivers,
-                              dt.datetime.now(dt.timezone.utc).date())
+                              dt.datetime.now(dt.UTC).date())
         text = render_markdown(view, lambda s: redact(s, config))
         path = recorder.settings.summary_md
         try:

@@ -17,11 +17,21 @@ from gonogo._compat import compile_markexpr, stop_xdist_controller
 from gonogo.evidence import evidence_key
 from gonogo.redact import redact, redact_text, secrets_of
 from gonogo.runbook import STAGES, Runbook
-from gonogo.scrub import redact_tree, redact_report
+from gonogo.scrub import redact_report, redact_tree
 from gonogo.settings import Settings
 from gonogo.summary import render_summary
-from gonogo.verdict import (EXIT_ROLLBACK_FAILED, Reason, ReasonKind, Status, TestRecord, Verdict, VerdictWarning,
-                            WaiverState, WarningKind, fold)
+from gonogo.verdict import (
+    EXIT_ROLLBACK_FAILED,
+    Reason,
+    ReasonKind,
+    Status,
+    TestRecord,
+    Verdict,
+    VerdictWarning,
+    WaiverState,
+    WarningKind,
+    fold,
+)
 from gonogo.view import VerdictView
 
 criterion_key = pytest.StashKey[str]()
@@ -33,7 +43,7 @@ _MESSAGE_LIMIT = 300
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def selected_stages(markexpr: str) -> tuple[str, ...]:
@@ -296,7 +306,7 @@ class GonogoSession:
         problems = list(dict.fromkeys(self.problems))
         if why:
             problems.insert(0, Reason(ReasonKind.INTERRUPTED, message=str(why)))
-        today = dt.datetime.now(dt.timezone.utc).date()
+        today = dt.datetime.now(dt.UTC).date()
         waivers = {}
         for cid in self.runbook.criteria:
             waiver = self.runbook.waiver_for(cid, today)

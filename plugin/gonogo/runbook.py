@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 STAGES: tuple[str, ...] = ("predeploy", "smoke", "postdeploy", "soak")
 # Stages that run after the deploy: a NO-GO in one of them triggers the rollback playbook.

@@ -7,8 +7,9 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pytest
 
@@ -250,5 +251,5 @@ def output_files(config: pytest.Config) -> list[Path]:
     return found
 
 
-__all__ = ["MASK", "OutputScrubber", "RedactingStream", "escaped_forms", "redact_extras", "redact_tree", "redact_report",
-           "scrub_file", "scrub_text"]
+__all__ = ["MASK", "OutputScrubber", "RedactingStream", "escaped_forms", "redact_extras", "redact_report",
+           "redact_tree", "scrub_file", "scrub_text"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from gonogo.view import Tone, VerdictView
 
@@ -22,7 +23,7 @@ def render_summary(view: VerdictView, json_path: Path) -> Iterator[tuple[str, di
     rows += [(r.label, r.status.text, r.tests, r.evidence, r.time) for r in view.criteria]
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for n, row in enumerate(rows):
-        line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+        line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         yield _clip(line), _MARKUP[view.criteria[n - 1].status.tone] if n else {"bold": True}
     yield f"{view.word}: {'; '.join(view.scope)}", {"bold": True, **_MARKUP[view.tone]}
     for reason in view.reasons:

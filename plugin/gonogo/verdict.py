@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 # Status and Outcome are part of this module's interface too (`from gonogo.verdict import Status`).
-from gonogo.findings import (Outcome, Reason, ReasonKind, Status, VerdictWarning, WarningKind, demanded_by,
-                             worst)
+from gonogo.findings import Outcome, Reason, ReasonKind, Status, VerdictWarning, WarningKind, demanded_by, worst
 from gonogo.runbook import STAGES, Criterion, Waiver
 
 SCHEMA = "gonogo.verdict/1"
@@ -189,9 +189,9 @@ def _from_sentences(data: Mapping[str, Any],
 def status_of(tests: Iterable[TestRecord]) -> Status:
     """The status a criterion earns from its tests (before waivers)."""
     outcomes = {t.outcome for t in tests}
-    for worst in _SEVERITY:
-        if worst in outcomes:
-            return worst
+    for status in _SEVERITY:
+        if status in outcomes:
+            return status
     # At least one test, and every one of them passed: only then is it proven.
     return Status.PASSED if outcomes else Status.MISSING
 

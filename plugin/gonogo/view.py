@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from gonogo.rollback import ActionStatus, RollbackMode, RollbackResult
 from gonogo.runbook import Waiver
@@ -122,7 +122,7 @@ class VerdictView:
            today: dt.date | None = None) -> VerdictView:
         """The view of a verdict, its rollback (None: no rollback section) and the runbook's waivers."""
         word = _WORDS[verdict.outcome]
-        today = today or dt.datetime.now(dt.timezone.utc).date()
+        today = today or dt.datetime.now(dt.UTC).date()
         target = [f"target {verdict.target}"] if verdict.target else []
         scope = (*target, f"stages {', '.join(verdict.stages) or 'none'}",
                  f"{len(verdict.criteria)} criteria, {len(verdict.not_proven())} blocking not proven")

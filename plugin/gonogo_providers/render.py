@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -31,7 +31,7 @@ METRIC_KINDS = ("cpu", "memory", "http-requests")
 MAX_PAGE_SIZE = 100
 # How many deploys latest_deploy reads to check the (INFERRED) newest-first order before trusting [0].
 _ORDER_PROBE = 10
-_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

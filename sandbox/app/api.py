@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import redis
@@ -123,7 +123,7 @@ def login(request: Request, data: dict) -> JSONResponse:
             "SELECT id FROM twins WHERE tenant_id = %s ORDER BY created_at LIMIT 1", (user["tenant_id"],)).fetchone()
     if not user or not verify_password(password, user["password_hash"]):
         raise HTTPException(401, "invalid email or password")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     token = jwt.encode({"sub": str(user["id"]), "tenant_id": str(user["tenant_id"]), "iat": now,
                         "exp": now + timedelta(hours=TOKEN_HOURS)}, settings.jwt_secret, algorithm="HS256")
     return JSONResponse({"access_token": token, "token_type": "bearer", "twin_id": twin and str(twin["id"])})

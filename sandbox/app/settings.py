@@ -8,7 +8,6 @@ from enum import Enum
 
 from sandbox.faults import APP_BUILD_FLAGS
 
-
 # The build flags of `SANDBOX_BUILD`, one member per flag a build fault of the registry (sandbox/faults.py)
 # deploys (`bad-health` is BuildFlag.BAD_HEALTH): each switches a real code path of the app.
 BuildFlag = Enum("BuildFlag", {flag.upper().replace("-", "_"): flag for flag in sorted(APP_BUILD_FLAGS)}, type=str)

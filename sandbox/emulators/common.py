@@ -6,8 +6,8 @@ import asyncio
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from _drill import (DEPLOY_FILE_FAULTS, EXPECTED, assert_healthy, assert_no_secrets, inject_and_judge, module_stack,
-                    newest_deploy, run_runbook, target_file)
+from _drill import (
+    DEPLOY_FILE_FAULTS,
+    EXPECTED,
+    assert_healthy,
+    assert_no_secrets,
+    inject_and_judge,
+    module_stack,
+    newest_deploy,
+    run_runbook,
+    target_file,
+)
 
 stack = module_stack()
 POST_DEPLOY = "smoke or postdeploy or soak"

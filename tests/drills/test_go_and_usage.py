@@ -8,8 +8,21 @@ import subprocess
 import sys
 
 import pytest
-from _drill import (CONFIG_FILE_FAULTS, DEPLOY_FILE_FAULTS, EXPECTED, GO_FILE_FAULTS, JWT_TAIL, NOT_CODE_GATES,
-                    REPO_ROOT, RUNS, assert_no_secrets, inject_and_judge, module_stack, run_runbook, target_file)
+from _drill import (
+    CONFIG_FILE_FAULTS,
+    DEPLOY_FILE_FAULTS,
+    EXPECTED,
+    GO_FILE_FAULTS,
+    JWT_TAIL,
+    NOT_CODE_GATES,
+    REPO_ROOT,
+    RUNS,
+    assert_no_secrets,
+    inject_and_judge,
+    module_stack,
+    run_runbook,
+    target_file,
+)
 
 stack = module_stack()
 # Every secret env var the production target reads (runbook.toml [targets.production.secrets]).

@@ -77,7 +77,8 @@ def test_an_interrupted_shard_stays_no_go(pytester: pytest.Pytester, runbook) ->
 
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [(None, "*missing.json: cannot read it*"), ("{", "*not JSON*"), ('{"schema": "x"}', "*schema is not 'gonogo.verdict/1'*"),
+    [(None, "*missing.json: cannot read it*"), ("{", "*not JSON*"),
+     ('{"schema": "x"}', "*schema is not 'gonogo.verdict/1'*"),
      # A reason of a kind this version does not know (a newer gonogo's): refused, never guessed.
      ('{"schema": "gonogo.verdict/1", "verdict": "GO", "reason_details": [{"kind": "new"}]}',
       "*not a valid verdict (ValueError: 'new' is not a valid ReasonKind)*")],
@@ -88,7 +89,7 @@ def test_bad_input_is_one_line_exit_4(pytester: pytest.Pytester, content: str | 
     result = merge_cli(pytester, "missing.json", "-o", "out.json")
     assert result.ret == EXIT_USAGE
     result.stderr.fnmatch_lines([expected])
-    assert len([l for l in result.stderr.lines if l.strip()]) == 1
+    assert len([line for line in result.stderr.lines if line.strip()]) == 1
     assert not (pytester.path / "out.json").exists()
 
 
@@ -101,8 +102,11 @@ FRONTEND_WAIVED = {"frontend": WaiverState(Waiver("frontend", "CDN migration", "
                                            True)}
 
 
+PLANNED = RollbackResult(RollbackMode.PLAN)
+
+
 def shard_json(records: list[Record], *, problems: tuple[Reason, ...] = (), notes: tuple[VerdictWarning, ...] = (),
-               target: str | None = None, rollback: RollbackResult = RollbackResult(RollbackMode.PLAN),
+               target: str | None = None, rollback: RollbackResult = PLANNED,
                details: bool = True) -> dict[str, Any]:
     verdict = fold(CRITERIA, records, selected_stages=("smoke", "soak"), waivers=FRONTEND_WAIVED,
                    session_problems=problems, extra_warnings=notes, target=target,

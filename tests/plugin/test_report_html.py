@@ -14,7 +14,8 @@ import pytest
 from gonogo import EXIT_GO, EXIT_NO_GO
 
 # A real 1x1 PNG: the report must embed exactly these bytes.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAAB"
+                       "JRU5ErkJggg==")
 
 WAIVERS = """
 [[waivers]]

@@ -50,7 +50,8 @@ def test_malformed_runbook_is_one_line_exit_4(pytester: pytest.Pytester, case: s
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--runbook", "missing.toml"], "ERROR: gonogo: --runbook missing.toml: no such file *missing.toml; fix the path*"),
+        (["--runbook", "missing.toml"], "ERROR: gonogo: --runbook missing.toml: no such file *missing.toml; "
+          "fix the path*"),
         (["--rollback-timeout", "soon"], "ERROR: gonogo: --rollback-timeout = 'soon' is not a number of seconds*"),
         (["--rollback-timeout", "0"], "ERROR: gonogo: --rollback-timeout = '0' is not a number of seconds*"),
     ],
@@ -68,7 +69,8 @@ def test_bad_ini_rollback_mode(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\ngonogo_rollback = always\n")
     result = pytester.runpytest()
     assert result.ret == EXIT_USAGE
-    result.stderr.fnmatch_lines(["ERROR: gonogo: ini gonogo_rollback = 'always' is not a rollback mode; use off, plan or auto"])
+    result.stderr.fnmatch_lines(["ERROR: gonogo: ini gonogo_rollback = 'always' is not a rollback mode; use off, "
+                                 "plan or auto"])
 
 
 def test_other_tables_are_accepted_untouched(pytester: pytest.Pytester) -> None:

@@ -12,6 +12,7 @@ import pytest
 from gonogo.findings import Outcome, Reason, ReasonKind, Status, VerdictWarning, WarningKind
 from gonogo.rollback import ActionOutcome, ActionStatus, RollbackMode, RollbackResult
 from gonogo.runbook import Criterion, Waiver, load_runbook
+
 # Aliased: pytest would try to collect a class named Test* imported into a test module.
 from gonogo.verdict import EXIT_CODES, Verdict, WaiverState, fold
 from gonogo.verdict import TestRecord as Record
@@ -207,7 +208,7 @@ def test_terminal_markdown_and_html_show_the_same_labels(pytester: pytest.Pytest
                                 "--html=reports/report.html", "--self-contained-html")
     assert result.ret == 1
     data = json.loads((pytester.path / "reports" / "verdict.json").read_text())
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     waivers = load_runbook(pytester.path / "runbook.toml").waivers
     view = VerdictView.of(Verdict.from_json(data), RollbackResult.from_json(data["rollback"]), waivers, today)
     labels = [view.word, *view.scope, *(r.text for r in view.reasons), *(w.text for w in view.warnings)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -55,7 +55,7 @@ def test_latest_deploy_reads_the_newest_with_bearer_auth(render, fake):
     assert latest is not None and latest.id == "dep-d5" + f"{3:018d}" and latest.is_live
     assert latest.commit_id == f"{3:040x}" and latest.commit_message == "release 3"
     assert latest.trigger == "new_commit"
-    assert latest.created_at == datetime(2026, 11, 3, 10, tzinfo=timezone.utc)
+    assert latest.created_at == datetime(2026, 11, 3, 10, tzinfo=UTC)
     request = fake.requests[0]
     assert request.headers["Authorization"] == f"Bearer {RENDER_KEY}"
     assert str(request.url).startswith("https://api.render.com/v1/services/")
@@ -189,7 +189,7 @@ def test_iter_logs_follows_has_more_with_the_next_window(render, fake):
                            "nextStartTime": "2026-11-24T09:00:00Z", "nextEndTime": "2026-11-24T10:00:02Z"}),
             json_response({"hasMore": False, "logs": [log(1, "critical", "db down")],
                            "nextStartTime": "2026-11-24T08:00:00Z", "nextEndTime": "2026-11-24T09:00:00Z"}))
-    start = datetime(2026, 11, 24, 9, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 24, 9, tzinfo=UTC)
     got = list(render.iter_logs(OWNER, [SRV, "srv-d5ht2763jp1c73evn1dg"], type="app",
                                 levels=["error", "critical"], start=start, end="2026-11-24T10:30:00Z"))
     assert [(e.level, e.message, e.resource) for e in got] == [("error", "boom", SRV), ("critical", "db down", SRV)]
@@ -213,7 +213,7 @@ def test_metrics_cpu(render, fake):
         {"labels": [{"field": "service", "value": SRV}, {"field": "instance", "value": "srv-x-abcde"}],
          "unit": "cpu", "values": [{"timestamp": "2026-11-24T10:00:00Z", "value": 0.12},
                                    {"timestamp": "2026-11-24T10:01:00Z", "value": 0.4}]}]))
-    [series] = render.metrics("cpu", SRV, "2026-11-24T10:00:00Z", datetime(2026, 11, 24, 11, tzinfo=timezone.utc),
+    [series] = render.metrics("cpu", SRV, "2026-11-24T10:00:00Z", datetime(2026, 11, 24, 11, tzinfo=UTC),
                               resolution_seconds=60)
     assert series.unit == "cpu" and series.labels["instance"] == "srv-x-abcde"
     assert max(p.value for p in series.points) == 0.4

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
 import pytest
 from provider_fakes import (
-    PINECONE_KEY, RENDER_KEY, SUPABASE_TOKEN, VERCEL_TOKEN, FakeProvider, assert_no_secret, json_response,
+    PINECONE_KEY,
+    RENDER_KEY,
+    SUPABASE_TOKEN,
+    VERCEL_TOKEN,
+    FakeProvider,
+    assert_no_secret,
+    json_response,
 )
 
 from gonogo_providers._http import Exchange, parse_rate_limit_reset, parse_retry_after, redact_url
 from gonogo_providers.errors import (
-    AuthError, MalformedResponse, ProviderError, ProviderTimeout, ProviderUnreachable, RateLimitedError,
+    AuthError,
+    MalformedResponse,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnreachable,
+    RateLimitedError,
     ServerError,
 )
 from gonogo_providers.pinecone import PineconeClient
@@ -165,7 +176,7 @@ def test_total_sleep_is_capped_by_max_wait(fake, sleeps):
 
 
 def test_retry_after_http_date_is_honoured():
-    now = datetime(2026, 11, 24, 10, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)
     assert parse_retry_after(format_datetime(now + timedelta(seconds=5), usegmt=True), now=now) == 5.0
     assert parse_retry_after(format_datetime(now - timedelta(seconds=5), usegmt=True), now=now) == 0.0
     assert parse_retry_after("2.5") == 2.5 and parse_retry_after("soon") is None and parse_retry_after(None) is None
@@ -173,7 +184,7 @@ def test_retry_after_http_date_is_honoured():
 
 def test_rate_limit_reset_reads_a_delay_or_an_epoch():
     # Both readings of the reset header (docs/providers.md#rate-limits): a delay, epoch seconds, epoch ms.
-    now = datetime(2026, 11, 24, 10, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)
     assert parse_rate_limit_reset("45", now=now) == 45.0
     assert parse_rate_limit_reset(str(int(now.timestamp()) + 20), now=now) == 20.0
     assert parse_rate_limit_reset(str(int(now.timestamp() * 1000) + 7500), now=now) == 7.5
@@ -210,7 +221,7 @@ def test_reset_header_beyond_the_budget_fails_at_once_naming_it(fake, sleeps):
 
 
 def test_retry_after_http_date_on_a_live_429(fake, sleeps):
-    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=4), usegmt=True)
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=4), usegmt=True)
     fake.on("GET", "/v1/services/srv-1", json_response({}, 429, **{"Retry-After": when}),
             json_response({"id": "srv-1"}))
     with make_render(fake, sleeps) as render:

@@ -1,7 +1,7 @@
 """The deadline-bounded poll loop and the soak window's ticks, on a fake clock (no real waiting)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -36,7 +36,7 @@ def test_poll_gives_up_at_the_deadline_saying_what_it_last_saw():
 
 
 def test_soak_window_ticks_until_its_end():
-    start = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
     now = [start]
     window = SoakWindow(start=start, duration=10, interval=4, observe_from=start, clock=lambda: now[0],
                         sleep=lambda s: now.__setitem__(0, now[0] + timedelta(seconds=s)))

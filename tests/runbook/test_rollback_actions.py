@@ -36,7 +36,7 @@ def test_backend_rollback_heals_the_api_and_never_rolls_back_twice(stack, target
 
     # A second operator (or a retried CI job) holding the same judgment finds a newer deploy live.
     again, _, _ = rollback.actions(target, ("backend",), judged)
-    assert again.run().startswith(f"nothing done: the newest API deploy is now ")
+    assert again.run().startswith("nothing done: the newest API deploy is now ")
     assert len(_deploys(stack, target.render_api_service_id)) == count
 
 

@@ -113,7 +113,8 @@ def test_login_issues_a_jwt_signed_with_jwt_secret(stack, client, owner):
     bad = client.post("/auth/login", json={"email": stack.owner_email, "password": "wrong"})
     assert bad.status_code == 401
     assert client.get("/twins").status_code == 401
-    forged = jwt.encode({"sub": "x", "tenant_id": stack.seeded["tenant_id"]}, "another-secret-of-32-bytes-or-more!", algorithm="HS256")
+    forged = jwt.encode({"sub": "x", "tenant_id": stack.seeded["tenant_id"]}, "another-secret-of-32-bytes-or-more!",
+                        algorithm="HS256")
     assert client.get("/twins", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
 
 
@@ -141,7 +142,8 @@ def test_share_chat_writes_no_training_and_owner_training_is_listed(stack, clien
     created = client.post(f"/twins/{twin}/training", headers=auth(owner), json={"content": "Prefers short answers"})
     assert created.status_code == 201
     rows = client.get(f"/twins/{twin}/training", headers=auth(owner)).json()
-    assert {"id": created.json()["id"], "source": "owner", "content": "Prefers short answers"}.items() <= rows[-1].items()
+    expected = {"id": created.json()["id"], "source": "owner", "content": "Prefers short answers"}
+    assert expected.items() <= rows[-1].items()
     assert {r["source"] for r in rows} == {"owner"}
 
 
@@ -216,7 +218,8 @@ def test_worker_stops_promptly_and_cleanly_on_sigterm(twin_db, redis_server, tmp
         # The worker logs "worker starting" only after installing its SIGTERM handler; a fixed sleep raced
         # with a slow start under load (the default action then killed it with -15).
         wait_for(lambda: "worker starting" in running.log("worker"), timeout=15, interval=0.05)
-        assert "worker starting" in running.log("worker"), f"the worker never logged its start: {running.log('worker')[-500:]}"
+        assert "worker starting" in running.log("worker"), (
+            f"the worker never logged its start: {running.log('worker')[-500:]}")
         proc = running.procs.pop("worker")
         started = time.monotonic()
         proc.terminate()

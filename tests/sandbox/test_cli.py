@@ -111,7 +111,7 @@ def _recorded(stack, name: str) -> int | None:
 def _answers(api) -> int | None:
     try:
         return api.get("/health").status_code
-    except Exception:  # connection refused while it starts
+    except Exception:  # noqa: BLE001 - connection refused while it starts
         return None
 
 

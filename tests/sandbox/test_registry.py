@@ -205,7 +205,7 @@ def test_the_cli_lists_and_names_exactly_the_registry():
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
     assert [line.split()[0] for line in lines] == list(FAULTS)
-    for line, fault in zip(lines, FAULTS.values()):
+    for line, fault in zip(lines, FAULTS.values(), strict=True):
         assert fault.switch.arrives in line and fault.effect in line and min(fault.no_go) in line
     helped = " ".join(cli("fault", "--help").stdout.split())
     assert all(name in helped.replace("- ", "-") for name in FAULTS)

@@ -9,7 +9,7 @@ import sys
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 TIMEOUT = 10
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         "cases": [asdict(r) for r in results],
         "thresholds": thresholds,
         "dataset": str(args.dataset),
-        "generated_at": datetime.now(timezone.utc).isoformat(),
+        "generated_at": datetime.now(UTC).isoformat(),
     }
     report["passed"] = (report["pass_rate"] >= args.min_pass_rate
                         and report["adversarial_pass_rate"] >= args.min_adversarial_pass_rate

@@ -1,5 +1,4 @@
 import pytest
-
 from backend.learning_jobs import JobStatus, LearningJob, TransitionError
 
 

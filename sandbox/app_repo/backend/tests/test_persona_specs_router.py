@@ -1,5 +1,4 @@
 import pytest
-
 from backend.persona_specs import SpecError, is_injection, spec_view, validate_spec
 
 SPEC = {"name": "Ada", "tone": "calm", "rules": ["be brief", " "], "private_notes": ["launch slips"]}

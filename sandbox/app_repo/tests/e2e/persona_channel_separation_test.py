@@ -15,7 +15,8 @@ def test_share_chat_answers_without_private_notes_or_training_writes(target, api
         page.evaluate("document.querySelector('#share-answer').textContent = ''")
         page.click("#share-send")
         page.wait_for_function(
-            "() => { const t = document.querySelector('#share-answer').textContent; return t.length > 3 && t !== '...'; }")
+            "() => { const t = document.querySelector('#share-answer').textContent;"
+            " return t.length > 3 && t !== '...'; }")
         answer = page.text_content("#share-answer")
         assert not answer.startswith("Error"), answer
         assert not [n for n in private if n.lower() in answer.lower()], f"private note leaked: {answer}"
