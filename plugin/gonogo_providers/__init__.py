@@ -15,7 +15,16 @@ from gonogo_providers.errors import (
     ServerError,
 )
 from gonogo_providers.pinecone import IndexDescription, PineconeClient
-from gonogo_providers.render import Deploy, LogEntry, MetricPoint, MetricSeries, RenderClient, Service
+from gonogo_providers.render import (
+    Deploy,
+    KeyValue,
+    LogEntry,
+    MetricPoint,
+    MetricSeries,
+    RenderClient,
+    Service,
+    auto_deploy_patch,
+)
 from gonogo_providers.supabase import Migration, ServiceHealth, SupabaseClient, SupabaseProject
 from gonogo_providers.vercel import AliasRequest, Deployment, EnvVar, Project, VercelClient
 
@@ -30,6 +39,7 @@ __all__ = [
     "EnvVar",
     "Exchange",
     "IndexDescription",
+    "KeyValue",
     "LogEntry",
     "MalformedResponse",
     "MetricPoint",
@@ -50,4 +60,5 @@ __all__ = [
     "SupabaseClient",
     "SupabaseProject",
     "VercelClient",
+    "auto_deploy_patch",
 ]

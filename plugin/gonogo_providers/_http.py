@@ -161,7 +161,10 @@ def _rate_limit_wait(response: httpx.Response) -> tuple[float | None, str]:
     for name in RESET_HEADERS:
         wait = parse_rate_limit_reset(response.headers.get(name))
         if wait is not None:
-            return wait, name
+            # Named as the provider spelled it (Render: `Ratelimit-Reset`), so the message matches its docs.
+            spelled = next((k.decode("latin-1") for k, _ in response.headers.raw
+                            if k.decode("latin-1").lower() == name.lower()), name)
+            return wait, spelled
     return None, ""
 
 
@@ -189,6 +192,8 @@ class ProviderClient:
     """Base of every client: one place for timeouts, retries, JSON decoding and error mapping."""
 
     provider: ClassVar[str] = "provider"
+    # What a refused credential is called when the caller gives no label (`credential=`).
+    default_credential: ClassVar[str] = "the credential"
 
     def __init__(
         self,
@@ -196,6 +201,7 @@ class ProviderClient:
         auth: httpx.Auth,
         secrets: tuple[str, ...],
         base_url: str,
+        credential: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -218,6 +224,9 @@ class ProviderClient:
         self.max_pages = max_pages
         self._auth = auth
         self._secrets = tuple(s for s in secrets if s)
+        # A label (an env var name), never the value: an AuthError says which credential was refused.
+        # Scrubbed all the same, in case a caller passed the secret itself.
+        self.credential = scrub(credential or self.default_credential, self._secrets)
         self._sleep = sleep
         self._on_exchange = on_exchange
         self._owns_client = client is None
@@ -323,8 +332,11 @@ class ProviderClient:
         status = response.status_code
         kind: type[ProviderError]
         if status in (401, 403):
-            kind = AuthError
-        elif status == 404:
+            return AuthError(
+                provider=self.provider, method=method, url=url, status=status, attempts=attempt,
+                detail=self._error_detail(response), credential=self.credential,
+            )
+        if status == 404:
             kind = NotFoundError
         elif status == 429:
             kind = RateLimitedError

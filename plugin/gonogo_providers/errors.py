@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 
 class ProviderError(Exception):
     """A provider call that did not give a usable answer.
@@ -36,6 +38,11 @@ class ProviderError(Exception):
         self.message = message
         super().__init__(message)
 
+    @property
+    def call(self) -> str:
+        """The call as `METHOD /path` (no host, no query): what an operator needs to find it again."""
+        return f"{self.method} {urlsplit(self.url).path or self.url}"
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
@@ -52,7 +59,18 @@ def _rebuild(kind: type[ProviderError], state: dict) -> ProviderError:
 
 
 class AuthError(ProviderError):
-    """401 or 403: the credential is missing, wrong or lacks a scope (never retried)."""
+    """401 or 403: the credential is missing, wrong or lacks a scope (never retried).
+
+    `credential` names the credential the provider refused, as the caller labelled it (an env var name
+    such as `RENDER_API_KEY`, never its value), so the message says who refused what.
+    """
+
+    def __init__(self, *, credential: str = "its credential", reason: str = "", **fields) -> None:
+        self.credential = credential
+        if not reason:
+            status = fields.get("status")
+            reason = f"answered {status}: {fields['provider']} refused {credential}"
+        super().__init__(reason=reason, **fields)
 
 
 class NotFoundError(ProviderError):

@@ -39,12 +39,14 @@ class PineconeClient(ProviderClient):
     """Pinecone control plane (`Api-Key` + `X-Pinecone-Api-Version` headers)."""
 
     provider = "pinecone"
+    default_credential = "the Pinecone API key"
 
     def __init__(
         self, *, api_key: str, base_url: str = DEFAULT_BASE_URL, api_version: str = DEFAULT_API_VERSION,
         **options: Any,
     ) -> None:
-        """Options: timeout, client, transport, max_attempts, max_wait, max_pages, sleep, on_exchange."""
+        """Options: credential (a label such as the env var name, for AuthError messages), timeout, client,
+        transport, max_attempts, max_wait, max_pages, sleep, on_exchange."""
         require_credential(self.provider, "api_key", api_key)
         super().__init__(auth=PineconeAuth(api_key, api_version), secrets=(api_key,), base_url=base_url, **options)
         self.api_version = api_version

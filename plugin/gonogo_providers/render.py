@@ -1,4 +1,7 @@
-"""Render REST API v1 client: services, deploys, env vars, rollback, logs, metrics (docs/providers.md#render)."""
+"""Render REST API v1 client: services, key value, deploys, env vars, rollback, logs, metrics.
+
+docs/providers.md#render.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +30,14 @@ SUCCEEDED_STATUSES = frozenset({"live", "deactivated"})
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 # The REST paths behind the MCP names cpu_usage, memory_usage, http_request_count (docs/providers.md#render-metrics).
 METRIC_KINDS = ("cpu", "memory", "http-requests")
-# Render's page maximum for `limit` (default 20, CONFIRMED; docs/providers.md#render-pagination).
+# Render's page maximum for `limit` (default 20, CONFIRMED; docs/providers.md#render-pagination), and the
+# logs API's (docs/providers.md#render-logs).
 MAX_PAGE_SIZE = 100
+# The two spellings of "deploy on every push" (docs/providers.md#render-service-update): which one an
+# account's service shows is UNCONFIRMED, so the client reads both and writes the one shown.
+AUTO_DEPLOY_VALUES = {"autoDeploy": ("yes", "no"), "autoDeployTrigger": ("commit", "off")}
+# The Key Value instance that serves (docs/providers.md#render-key-value; other values UNCONFIRMED).
+KEY_VALUE_AVAILABLE = "available"
 # How many deploys latest_deploy reads to check the (INFERRED) newest-first order before trusting [0].
 _ORDER_PROBE = 10
 _EPOCH = datetime.min.replace(tzinfo=UTC)
@@ -36,7 +45,11 @@ _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Service:
-    """A Render service (`srv-…`); `owner_id` is the workspace the logs API needs."""
+    """A Render service (`srv-…`); `owner_id` is the workspace the logs API needs.
+
+    `root_dir` (`rootDir`) and `branch` are UNCONFIRMED names (docs/providers.md#render-services): None
+    when the answer does not carry them, so a check comparing them fails rather than passes.
+    """
 
     id: str
     name: str
@@ -46,6 +59,57 @@ class Service:
     suspended: str
     url: str | None
     raw: dict[str, Any] = field(repr=False, compare=False)
+    auto_deploy_trigger: str | None = None
+    root_dir: str | None = None
+    branch: str | None = None
+    runtime: str | None = None
+
+    @property
+    def auto_deploy_field(self) -> str:
+        """The field this service shows for auto-deploy, the one to write (`autoDeployTrigger` wins)."""
+        return "autoDeployTrigger" if self.auto_deploy_trigger is not None else "autoDeploy"
+
+    @property
+    def auto_deploys(self) -> bool | None:
+        """Whether a push deploys by itself; None when the service shows neither field."""
+        if self.auto_deploy_trigger is not None:
+            return self.auto_deploy_trigger != "off"
+        if self.auto_deploy in AUTO_DEPLOY_VALUES["autoDeploy"]:
+            return self.auto_deploy == "yes"
+        return None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended == "suspended"
+
+
+def auto_deploy_patch(service: Service, enabled: bool) -> dict[str, str]:
+    """The `PATCH /services/{id}` body that turns auto-deploy on or off, in the field `service` shows.
+
+    docs/providers.md#render-service-update: `{"autoDeploy": "no"}`, or `{"autoDeployTrigger": "off"}`
+    on a service that shows the newer field (`yes`/`commit` to turn it back on).
+    """
+    name = service.auto_deploy_field
+    on, off = AUTO_DEPLOY_VALUES[name]
+    return {name: on if enabled else off}
+
+
+@dataclass(frozen=True)
+class KeyValue:
+    """A Render Key Value instance (`red-…`, the runbook's Redis); `status` values UNCONFIRMED."""
+
+    id: str
+    name: str
+    status: str
+    plan: str | None
+    region: str | None
+    owner_id: str | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def available(self) -> bool:
+        """Anything but `available` is not ready (docs/providers.md#render-key-value)."""
+        return self.status == KEY_VALUE_AVAILABLE
 
 
 @dataclass(frozen=True)
@@ -107,6 +171,11 @@ class MetricSeries:
     points: tuple[MetricPoint, ...] = ()
 
 
+def _text(value: Any) -> str | None:
+    """A string field as given, None when absent or not a string."""
+    return value if isinstance(value, str) else None
+
+
 def _as_list(value: str | Sequence[str] | None) -> list[str] | None:
     if value is None:
         return None
@@ -117,9 +186,11 @@ class RenderClient(ProviderClient):
     """Render API v1 (`Authorization: Bearer $RENDER_API_KEY`); see docs/providers.md#render."""
 
     provider = "render"
+    default_credential = "the Render API key"
 
     def __init__(self, *, api_key: str, base_url: str = DEFAULT_BASE_URL, **options: Any) -> None:
-        """Options: timeout, client, transport, max_attempts, max_wait, max_pages, sleep, on_exchange."""
+        """Options: credential (a label such as the env var name, for AuthError messages), timeout, client,
+        transport, max_attempts, max_wait, max_pages, sleep, on_exchange."""
         require_credential(self.provider, "api_key", api_key)
         super().__init__(auth=BearerAuth(api_key), secrets=(api_key,), base_url=base_url, **options)
 
@@ -129,10 +200,14 @@ class RenderClient(ProviderClient):
         if not isinstance(body.get("id"), str):
             raise self._malformed(response, "a Service without an `id`")
         details = body.get("serviceDetails") if isinstance(body.get("serviceDetails"), dict) else {}
+        # `serviceDetails.runtime` (CONFIRMED); older answers name the same value `env`.
+        runtime = details.get("runtime") or details.get("env")
         return Service(
             id=body["id"], name=str(body.get("name", "")), type=str(body.get("type", "")),
             owner_id=str(body.get("ownerId", "")), auto_deploy=str(body.get("autoDeploy", "")),
             suspended=str(body.get("suspended", "")), url=details.get("url"), raw=body,
+            auto_deploy_trigger=_text(body.get("autoDeployTrigger")), root_dir=_text(body.get("rootDir")),
+            branch=_text(body.get("branch")), runtime=_text(runtime),
         )
 
     def _deploy(self, response: httpx.Response, body: Any) -> Deploy:
@@ -183,8 +258,47 @@ class RenderClient(ProviderClient):
         return [self._service(r, s) for r, s in self._cursor_items("/services", params, "service", limit=None)]
 
     def get_service(self, service_id: str) -> Service:
+        """`GET /services/{id}`: type, rootDir, runtime, url, suspended, autoDeploy.
+
+        docs/providers.md#render-services.
+        """
         response = self._request("GET", f"/services/{service_id}")
         return self._service(response, self._json(response))
+
+    def update_service(self, service_id: str, **fields: Any) -> Service:
+        """`PATCH /services/{id}` with `fields` as Render spells them, e.g. `update_service(id, autoDeploy="no")`.
+
+        `autoDeploy="yes"|"no"` is written in the field the service shows (`autoDeployTrigger`
+        `commit`/`off` on a service that has it; docs/providers.md#render-service-update), which costs
+        one read first. Retried like a GET: writing the same value twice changes nothing. Answers the
+        updated Service (read back when the answer has no body).
+        """
+        if "autoDeploy" in fields:
+            value = fields.pop("autoDeploy")
+            if value not in AUTO_DEPLOY_VALUES["autoDeploy"]:
+                raise ValueError(f"render: autoDeploy must be 'yes' or 'no', got {value!r}")
+            fields.update(auto_deploy_patch(self.get_service(service_id), value == "yes"))
+        if not fields:
+            raise ValueError("render: update_service needs at least one field")
+        response = self._request("PATCH", f"/services/{service_id}", json=fields, ok=(200, 204), idempotent=True)
+        if not response.content.strip():
+            return self.get_service(service_id)
+        return self._service(response, self._json(response))
+
+    # -- key value -------------------------------------------------------------------------------
+    def get_key_value(self, key_value_id: str) -> KeyValue:
+        """`GET /key-value/{id}` -> `{id, name, status, plan, region, ownerId}`.
+
+        docs/providers.md#render-key-value.
+        """
+        response = self._request("GET", f"/key-value/{key_value_id}")
+        body = self._expect_dict(response, self._json(response), "a Key Value instance")
+        if not isinstance(body.get("id"), str) or not isinstance(body.get("status"), str):
+            raise self._malformed(response, "a Key Value instance without `id` or `status`")
+        return KeyValue(
+            id=body["id"], name=str(body.get("name", "")), status=body["status"], plan=_text(body.get("plan")),
+            region=_text(body.get("region")), owner_id=_text(body.get("ownerId")), raw=body,
+        )
 
     def suspend_service(self, service_id: str) -> None:
         """`POST /services/{id}/suspend` (202): how the rollback pauses the scheduler cron job.
@@ -300,11 +414,15 @@ class RenderClient(ProviderClient):
         limit: int = 100,
         direction: str = "backward",
     ) -> Iterator[LogEntry]:
-        """`GET /logs`, following `hasMore` with `nextStartTime`/`nextEndTime`, at most max_pages pages."""
+        """`GET /logs`, following `hasMore` with `nextStartTime`/`nextEndTime`, at most max_pages pages.
+
+        `limit` is per page and never above Render's maximum of 100 (docs/providers.md#render-logs).
+        """
         params: dict[str, Any] = {
             "ownerId": owner_id, "resource": _as_list(resources), "type": _as_list(type),
             "level": _as_list(levels), "startTime": None if start is None else format_time(start),
-            "endTime": None if end is None else format_time(end), "direction": direction, "limit": limit,
+            "endTime": None if end is None else format_time(end), "direction": direction,
+            "limit": max(1, min(limit, MAX_PAGE_SIZE)),
         }
         for _page in range(self.max_pages):
             response = self._request("GET", "/logs", params=params)

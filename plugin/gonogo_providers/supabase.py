@@ -49,9 +49,11 @@ class SupabaseClient(ProviderClient):
     """Supabase Management API (`Authorization: Bearer $SUPABASE_ACCESS_TOKEN`, a `sbp_…` PAT)."""
 
     provider = "supabase"
+    default_credential = "the Supabase access token"
 
     def __init__(self, *, access_token: str, base_url: str = DEFAULT_BASE_URL, **options: Any) -> None:
-        """Options: timeout, client, transport, max_attempts, max_wait, max_pages, sleep, on_exchange."""
+        """Options: credential (a label such as the env var name, for AuthError messages), timeout, client,
+        transport, max_attempts, max_wait, max_pages, sleep, on_exchange."""
         require_credential(self.provider, "access_token", access_token)
         super().__init__(auth=BearerAuth(access_token), secrets=(access_token,), base_url=base_url, **options)
 

@@ -40,7 +40,11 @@ class AliasRequest:
 
 @dataclass(frozen=True)
 class Project:
-    """A Vercel project (`prj_…`); `production_deployment_id` is `targets.production.id`."""
+    """A Vercel project (`prj_…`); `production_deployment_id` is `targets.production.id`.
+
+    `domains` are the project's `alias[].domain` whose `target` is `PRODUCTION` (or not given);
+    `production_branch` is `link.productionBranch` (docs/providers.md#vercel-project).
+    """
 
     id: str
     name: str
@@ -49,6 +53,8 @@ class Project:
     production_deployment_id: str | None
     last_alias_request: AliasRequest | None
     raw: dict[str, Any] = field(repr=False, compare=False)
+    domains: tuple[str, ...] = ()
+    production_branch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,11 +94,13 @@ class VercelClient(ProviderClient):
     """Vercel API (`Authorization: Bearer $VERCEL_TOKEN`; `teamId` on every call when given)."""
 
     provider = "vercel"
+    default_credential = "the Vercel token"
 
     def __init__(
         self, *, token: str, team_id: str | None = None, base_url: str = DEFAULT_BASE_URL, **options: Any
     ) -> None:
-        """Options: timeout, client, transport, max_attempts, max_wait, max_pages, sleep, on_exchange."""
+        """Options: credential (a label such as the env var name, for AuthError messages), timeout, client,
+        transport, max_attempts, max_wait, max_pages, sleep, on_exchange."""
         require_credential(self.provider, "token", token)
         super().__init__(auth=BearerAuth(token), secrets=(token,), base_url=base_url, **options)
         self.team_id = team_id
@@ -115,10 +123,18 @@ class VercelClient(ProviderClient):
                 to_deployment_id=request.get("toDeploymentId"), job_status=request.get("jobStatus"),
                 requested_at=request.get("requestedAt"),
             )
+        aliases = body.get("alias") if isinstance(body.get("alias"), list) else []
+        domains = tuple(
+            a["domain"] for a in aliases
+            if isinstance(a, dict) and isinstance(a.get("domain"), str) and a.get("target") in (None, "PRODUCTION")
+        )
+        link = body.get("link") if isinstance(body.get("link"), dict) else {}
+        branch = link.get("productionBranch")
         return Project(
             id=body["id"], name=str(body.get("name", "")), node_version=body.get("nodeVersion"),
             framework=body.get("framework"), production_deployment_id=production.get("id"),
-            last_alias_request=alias_request, raw=body,
+            last_alias_request=alias_request, raw=body, domains=domains,
+            production_branch=branch if isinstance(branch, str) else None,
         )
 
     def _deployment(self, response: httpx.Response, body: Any) -> Deployment:

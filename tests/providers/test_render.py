@@ -233,3 +233,124 @@ def test_deploy_listing_that_is_not_an_array_is_malformed(render, fake):
 def test_empty_api_key_is_refused_without_echoing_it():
     with pytest.raises(ValueError, match="api_key is empty"):
         RenderClient(api_key="  ")
+
+
+# -- service topology fields, service update (autoDeploy), key value -------------------------------
+KV = "red-d621ercoud1c7397mstg"
+
+
+def worker(**overrides) -> dict:
+    """The worker as `GET /services/{id}` answers it, with the UNCONFIRMED `rootDir` and `branch`."""
+    body = {**service("srv-d5ht2763jp1c73evn1dg", "verified-digital-twin-brains-worker", "background_worker"),
+            "repo": "https://github.com/digitalbrains/verified-digital-twin-brains", "branch": "main",
+            "rootDir": "backend"}
+    body["serviceDetails"] = {"plan": "starter", "region": "oregon", "runtime": "python", "numInstances": 1,
+                              "envSpecificDetails": {"buildCommand": "pip install -r requirements.txt",
+                                                     "startCommand": "python -m worker"}}
+    body.update(overrides)
+    return body
+
+
+def test_get_service_reads_the_topology_fields(render, fake):
+    fake.on("GET", f"/v1/services/{SRV}", json_response({**service(), "rootDir": "backend", "branch": "main"}))
+    api = render.get_service(SRV)
+    assert (api.type, api.runtime, api.root_dir, api.branch, api.url) == (
+        "web_service", "python", "backend", "main", "https://verified-digital-twin-brains.onrender.com")
+    assert api.auto_deploy == "yes" and api.auto_deploys is True and api.auto_deploy_field == "autoDeploy"
+    assert api.suspended == "not_suspended" and not api.is_suspended
+
+
+def test_service_without_the_unconfirmed_fields_reads_none_and_runtime_falls_back_to_env(render, fake):
+    body = service()
+    body["serviceDetails"] = {"env": "python", "url": body["serviceDetails"]["url"]}
+    fake.on("GET", f"/v1/services/{SRV}", json_response(body))
+    api = render.get_service(SRV)
+    assert api.root_dir is None and api.branch is None and api.auto_deploy_trigger is None
+    assert api.runtime == "python"
+
+
+@pytest.mark.parametrize(("shown", "written"), [
+    ({"autoDeploy": "yes"}, {"autoDeploy": "no"}),
+    ({"autoDeploy": "yes", "autoDeployTrigger": "commit"}, {"autoDeployTrigger": "off"}),
+    ({"autoDeployTrigger": "checksPass"}, {"autoDeployTrigger": "off"}),
+], ids=["autoDeploy", "both-shown", "autoDeployTrigger"])
+def test_update_service_writes_auto_deploy_in_the_field_the_service_shows(render, fake, shown, written):
+    import json
+
+    before = {k: v for k, v in worker().items() if k != "autoDeploy"} | shown
+    after = before | written | ({"autoDeploy": "no"} if "autoDeploy" in before else {})
+    fake.on("GET", "/v1/services/srv-d5ht2763jp1c73evn1dg", json_response(before))
+    fake.on("PATCH", "/v1/services/srv-d5ht2763jp1c73evn1dg", json_response(after))
+    updated = render.update_service("srv-d5ht2763jp1c73evn1dg", autoDeploy="no")
+    patch = fake.requests[-1]
+    assert patch.method == "PATCH" and json.loads(patch.read()) == written
+    assert updated.auto_deploys is False
+
+
+def test_update_service_is_retried_after_a_503_and_reads_back_an_empty_answer(render, fake, sleeps):
+    sid = "srv-d5ht2763jp1c73evn1dg"
+    fake.on("GET", f"/v1/services/{sid}", json_response(worker()), json_response(worker(autoDeploy="no")))
+    fake.on("PATCH", f"/v1/services/{sid}", json_response({"id": "x", "message": "busy"}, 503), httpx.Response(204))
+    assert render.update_service(sid, autoDeploy="no").auto_deploy == "no"
+    assert [r.method for r in fake.requests] == ["GET", "PATCH", "PATCH", "GET"]
+    assert len(sleeps) == 1
+
+
+def test_update_service_refuses_a_bad_auto_deploy_value_without_calling(render, fake):
+    with pytest.raises(ValueError, match="autoDeploy must be 'yes' or 'no'"):
+        render.update_service(SRV, autoDeploy="off")
+    with pytest.raises(ValueError, match="at least one field"):
+        render.update_service(SRV)
+    assert fake.requests == []
+
+
+def test_other_fields_are_patched_as_given(render, fake):
+    fake.on("PATCH", f"/v1/services/{SRV}", json_response(service()))
+    render.update_service(SRV, branch="main")
+    assert fake.requests[0].read() == b'{"branch":"main"}'
+
+
+def key_value(status: str = "available") -> dict:
+    return {"id": KV, "name": "digitalbrains_redis", "status": status, "plan": "starter", "region": "oregon",
+            "ownerId": OWNER, "createdAt": "2026-01-02T03:04:05Z", "updatedAt": "2026-11-01T00:00:00Z"}
+
+
+def test_get_key_value_reads_its_status(render, fake):
+    fake.on("GET", f"/v1/key-value/{KV}", json_response(key_value()))
+    instance = render.get_key_value(KV)
+    assert (instance.id, instance.name, instance.status, instance.owner_id) == (
+        KV, "digitalbrains_redis", "available", OWNER)
+    assert instance.available
+    assert str(fake.requests[0].url) == f"https://api.render.com/v1/key-value/{KV}"
+
+
+@pytest.mark.parametrize("status", ["creating", "suspended", "unavailable"])
+def test_a_key_value_that_is_not_available_is_not_ready(render, fake, status):
+    fake.on("GET", f"/v1/key-value/{KV}", json_response(key_value(status)))
+    assert not render.get_key_value(KV).available
+
+
+def test_key_value_without_status_is_malformed_and_404_is_not_found(render, fake):
+    from gonogo_providers.errors import NotFoundError
+
+    fake.on("GET", f"/v1/key-value/{KV}", json_response({"id": KV, "name": "digitalbrains_redis"}))
+    with pytest.raises(MalformedResponse, match="without `id` or `status`"):
+        render.get_key_value(KV)
+    fake.on("GET", f"/v1/key-value/{KV}", json_response({"id": "not_found", "message": "not found"}, 404))
+    with pytest.raises(NotFoundError, match=f"GET https://api.render.com/v1/key-value/{KV} answered 404"):
+        render.get_key_value(KV)
+
+
+# -- list calls never ask for more than Render's page maximum (100) ---------------------------------
+def test_every_list_call_asks_at_most_100_per_page(render, fake):
+    fake.on("GET", f"/v1/services/{SRV}/deploys", json_response([]))
+    fake.on("GET", "/v1/services", json_response([]))
+    fake.on("GET", f"/v1/services/{SRV}/env-vars", json_response([]))
+    fake.on("GET", "/v1/logs", json_response({"hasMore": False, "logs": []}))
+    render.list_deploys(SRV, limit=500, page_size=250)
+    render.list_deploys(SRV, limit=None)
+    render.list_services()
+    render.list_env_vars(SRV)
+    list(render.iter_logs(OWNER, SRV, limit=1000))
+    limits = [int(fake.params(i)["limit"][0]) for i in range(len(fake.requests))]
+    assert limits == [100, 100, 100, 100, 100]

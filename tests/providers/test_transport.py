@@ -22,6 +22,7 @@ from gonogo_providers._http import Exchange, parse_rate_limit_reset, parse_retry
 from gonogo_providers.errors import (
     AuthError,
     MalformedResponse,
+    NotFoundError,
     ProviderError,
     ProviderTimeout,
     ProviderUnreachable,
@@ -135,10 +136,65 @@ def test_401_is_an_auth_error_without_retry(case, fake, sleeps):
     fake.on("GET", path, json_response({"message": echoed, "error": {"message": echoed}}, 401))
     with pytest.raises(AuthError) as caught:
         call(client)
-    assert str(caught.value).startswith(f"{provider}: GET {url} answered 401: invalid credential ***")
+    generic = {"render": "the Render API key", "vercel": "the Vercel token",
+               "supabase": "the Supabase access token", "pinecone": "the Pinecone API key"}[provider]
+    assert str(caught.value).startswith(
+        f"{provider}: GET {url} answered 401: {provider} refused {generic}: invalid credential ***")
+    assert caught.value.credential == generic
     assert len(fake.requests) == 1 and sleeps == []
     _token_in_headers(fake)
     assert_no_secret(caught.value)
+
+
+# The label the binding gives each client (the env var the credential came from; never its value).
+LABELS = {"render": "RENDER_API_KEY", "vercel": "VERCEL_TOKEN", "supabase": "SUPABASE_ACCESS_TOKEN",
+          "pinecone": "PINECONE_API_KEY"}
+
+
+@pytest.mark.parametrize("status", [401, 403])
+@pytest.mark.parametrize("provider", sorted(CASES))
+def test_auth_error_names_the_provider_and_the_credential_it_refused(fake, sleeps, provider, status):
+    factory, call, path, _, url = CASES[provider]
+    fake.on("GET", path, json_response({"message": "forbidden"}, status))
+    with factory(transport=fake.transport, sleep=sleeps.append, credential=LABELS[provider]) as client, \
+            pytest.raises(AuthError) as caught:
+        call(client)
+    assert str(caught.value) == (
+        f"{provider}: GET {url} answered {status}: {provider} refused {LABELS[provider]}: forbidden")
+    err = caught.value
+    assert (err.credential, err.status, err.call) == (LABELS[provider], status, f"GET {path}")
+
+
+def test_a_credential_label_that_is_the_secret_itself_is_masked(fake, sleeps):
+    fake.on("GET", "/v1/services/srv-1", json_response({"message": "nope"}, 401))
+    with RenderClient(api_key=RENDER_KEY, credential=RENDER_KEY, transport=fake.transport,
+                      sleep=sleeps.append) as render, pytest.raises(AuthError) as caught:
+        render.get_service("srv-1")
+    assert "render refused ***: nope" in str(caught.value)
+    assert_no_secret(caught.value)
+
+
+@pytest.mark.parametrize(("answer", "kind", "status"), [
+    (json_response({"message": "internal"}, 500), ServerError, 500),
+    (json_response({"message": "slow down"}, 429), RateLimitedError, 429),
+    (json_response({"message": "missing"}, 404), NotFoundError, 404),
+    (json_response({"message": "bad"}, 401), AuthError, 401),
+    (json_response({"message": "conflict"}, 409), ProviderError, 409),
+    (httpx.ReadTimeout("read timed out"), ProviderTimeout, None),
+    (httpx.ConnectError("refused"), ProviderUnreachable, None),
+])
+def test_every_error_after_the_retries_carries_provider_call_and_status(case, fake, sleeps, answer, kind, status):
+    client, call, path, _, url, provider = case
+    fake.on("GET", path, answer)
+    with pytest.raises(kind) as caught:
+        call(client)
+    err = caught.value
+    assert type(err) is kind
+    assert (err.provider, err.call, err.status) == (provider, f"GET {path}", status)
+    assert str(err).startswith(f"{provider}: GET {url} ")
+    if status is not None:
+        assert f"answered {status}" in str(err)
+    assert_no_secret(err)
 
 
 def test_connection_refused_is_unreachable(case, fake, sleeps):
@@ -200,6 +256,36 @@ def test_429_without_retry_after_waits_for_the_reset_header(fake, sleeps, header
     with make_render(fake, sleeps) as render:
         render.get_service("srv-1")
     assert sleeps == [6.0]
+
+
+# Each provider's own reset header (docs/providers.md#rate-limits); Pinecone documents none.
+RESET_HEADER = {"render": "Ratelimit-Reset", "supabase": "X-RateLimit-Reset", "vercel": "X-RateLimit-Reset"}
+
+
+@pytest.mark.parametrize("reading", ["delay", "epoch-s", "epoch-ms"])
+@pytest.mark.parametrize("provider", sorted(RESET_HEADER))
+def test_each_provider_waits_for_its_own_reset_header_under_both_readings(fake, sleeps, provider, reading):
+    factory, call, path, body, _ = CASES[provider]
+    now = datetime.now(UTC).timestamp()
+    value = {"delay": "5", "epoch-s": str(int(now) + 6), "epoch-ms": str(int(now * 1000) + 6000)}[reading]
+    fake.on("GET", path, json_response({"message": "slow down"}, 429, **{RESET_HEADER[provider]: value}),
+            json_response(body))
+    with factory(transport=fake.transport, sleep=sleeps.append) as client:
+        call(client)
+    assert len(sleeps) == 1 and 3.0 <= sleeps[0] <= 6.0
+    assert len(fake.requests) == 2
+
+
+@pytest.mark.parametrize("provider", sorted(RESET_HEADER))
+def test_a_reset_beyond_the_wait_budget_fails_at_once_for_each_provider(fake, sleeps, provider):
+    factory, call, path, _, url = CASES[provider]
+    fake.on("GET", path, json_response({"message": "slow down"}, 429, **{RESET_HEADER[provider]: "45"}))
+    with factory(transport=fake.transport, sleep=sleeps.append, max_wait=30) as client, \
+            pytest.raises(RateLimitedError) as caught:
+        call(client)
+    assert str(caught.value).startswith(f"{provider}: GET {url} answered 429")
+    assert f"{RESET_HEADER[provider]} 45 s exceeds the remaining retry budget of 30 s" in str(caught.value)
+    assert sleeps == [] and len(fake.requests) == 1
 
 
 def test_retry_after_wins_over_the_reset_header(fake, sleeps):

@@ -100,6 +100,21 @@ def test_project_exposes_node_version_and_last_alias_request(vercel, fake):
     assert vercel.get_project(PRJ).last_alias_request.succeeded
 
 
+def test_project_lists_its_production_domains_and_branch(vercel, fake):
+    body = project()
+    body["alias"].append({"domain": "preview.example.com", "environment": "preview", "target": "PREVIEW"})
+    fake.on("GET", f"/v9/projects/{PRJ}", json_response(body))
+    got = vercel.get_project(PRJ)
+    assert got.domains == (ALIAS,) and got.production_branch == "main"
+    assert got.name == "verified-digital-twin-brains"
+
+
+def test_list_deployments_never_asks_more_than_100_per_page(vercel, fake):
+    fake.on("GET", "/v7/deployments", json_response({"pagination": {"next": None}, "deployments": []}))
+    vercel.list_deployments(PRJ, limit=500)
+    assert fake.params(0)["limit"] == ["100"]
+
+
 def test_patch_project(vercel, fake):
     fake.on("PATCH", f"/v9/projects/{PRJ}", json_response({**project(), "nodeVersion": "22.x"}))
     assert vercel.patch_project(PRJ, nodeVersion="22.x").node_version == "22.x"
@@ -160,7 +175,8 @@ def test_rollback_and_promote_answer_empty(vercel, fake):
 def test_vercel_error_body_is_quoted_without_the_token(vercel, fake):
     fake.on("POST", f"/v1/projects/{PRJ}/rollback/dpl_7", json_response(
         {"error": {"code": "forbidden", "message": f"Not authorized: Bearer {VERCEL_TOKEN}"}}, 403))
-    with pytest.raises(AuthError, match="answered 403: Not authorized: Bearer \\*\\*\\*") as caught:
+    with pytest.raises(AuthError, match="answered 403: vercel refused the Vercel token: Not authorized: Bearer "
+                                        "\\*\\*\\*") as caught:
         vercel.rollback(PRJ, "dpl_7")
     assert_no_secret(caught.value)
 
