@@ -52,6 +52,12 @@ def env_baseline(pytestconfig: pytest.Config) -> dict:
 
 
 @pytest.fixture(scope="session")
+def topology(pytestconfig: pytest.Config) -> dict:
+    """Section 1 as data: what each Render service must be (runbook.toml [topology])."""
+    return runbook_tables(pytestconfig)["topology"]
+
+
+@pytest.fixture(scope="session")
 def release(pytestconfig: pytest.Config) -> dict:
     return runbook_tables(pytestconfig)["release"]
 

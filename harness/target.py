@@ -14,7 +14,7 @@ _SANDBOX_FIELDS = (
     "api_url", "frontend_url", "render_api_url", "vercel_api_url", "supabase_api_url",
     "pinecone_api_url", "render_owner_id", "render_api_service_id", "render_worker_service_id",
     "vercel_team_id", "vercel_project_id", "vercel_alias", "supabase_project_ref", "pinecone_index",
-    "app_repo",
+    "render_keyvalue_id", "app_repo",
 )
 # Sandbox status keys that are credentials, by the role the runbook gives them.
 _SANDBOX_SECRETS = {
@@ -55,12 +55,16 @@ class Target:
     supabase_project_ref: str
     pinecone_index: str
     vercel_team_id: str | None = None
+    # The Render Key Value instance (`red-...`) serving as Redis (docs/runbook.md#1-live-topology).
+    render_keyvalue_id: str | None = None
     expected_migrations: tuple[str, ...] = ()
     frontend_node_version: str = "20.x"
     foreign_origin: str = "https://gonogo-foreign-origin.invalid"
     soak_duration_s: float = 1800.0
-    # How long a learning job may take here (default: runbook.toml thresholds.learning_job_timeout_s).
+    # How long a learning job may take here, and how soon the worker must take it (defaults: runbook.toml
+    # thresholds.learning_job_timeout_s and learning_job_pickup_s).
     learning_job_timeout_s: float | None = None
+    learning_job_pickup_s: float | None = None
     app_repo: str | None = None
     # Production writes (feedback, chats) go to this dedicated smoke twin; default: the owner's first twin.
     smoke_twin_id: str | None = None
@@ -81,6 +85,15 @@ class Target:
     def secret_values(self) -> list[str]:
         """Every credential value this target holds, for redaction."""
         return [v for v in self.secrets.values() if v]
+
+    def credential_label(self, role: str) -> str:
+        """Where the credential of `role` comes from, to name it in a refusal: its env var, else its key in
+        the sandbox state file (never the value)."""
+        if role in self.secret_env:
+            return self.secret_env[role]
+        if self.sandbox_state and role in _SANDBOX_SECRETS:
+            return f"{'.'.join(_SANDBOX_SECRETS[role])} of {self.sandbox_state}"
+        return role
 
 
 _FIELD_NAMES = {f.name for f in fields(Target)} - {"name", "source", "secrets", "secret_env"}
@@ -196,7 +209,8 @@ def load_target(spec: str, runbook: Mapping, rootdir: Path, env: Mapping[str, st
     if not isinstance(target.soak_duration_s, (int, float)) or target.soak_duration_s <= 0:
         raise TargetError(f"{target.source}: soak_duration_s = {target.soak_duration_s!r} "
                           "must be a positive number of seconds")
-    timeout = target.learning_job_timeout_s
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
-        raise TargetError(f"{target.source}: learning_job_timeout_s = {timeout!r} must be a positive number of seconds")
+    for key in ("learning_job_timeout_s", "learning_job_pickup_s"):
+        value = getattr(target, key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            raise TargetError(f"{target.source}: {key} = {value!r} must be a positive number of seconds")
     return replace(target, soak_duration_s=float(target.soak_duration_s))

@@ -19,6 +19,8 @@ def test_production_target_has_the_seed_ids_and_secrets_only_from_env():
     assert target.vercel_alias == "digitalbrains.vercel.app"
     assert target.expected_migrations == ("phase7_feedback_learning_loop", "add_feedback_learning_job_type")
     assert target.secret("render_api_key") == "rnd_canary_value"
+    assert target.render_keyvalue_id == "red-d621ercoud1c7397mstg"
+    assert target.credential_label("render_api_key") == "RENDER_API_KEY"
     assert target.missing(["render_api_key", "vercel_token", "owner_email"]) == ["GONOGO_OWNER_EMAIL", "VERCEL_TOKEN"]
     assert "rnd_canary_value" not in repr(target)
 
@@ -41,6 +43,7 @@ def test_sandbox_target_reads_the_status_file(tmp_path):
     status.update(render_owner_id="tea-x", render_api_service_id="srv-a", render_worker_service_id="srv-w",
                   vercel_project_id="prj_x", vercel_team_id="team_x", vercel_alias="a.test",
                   supabase_project_ref="abc", pinecone_index="idx", app_repo=str(tmp_path),
+                  render_keyvalue_id="red-sandbox",
                   database_url="postgresql://postgres@127.0.0.1:5/twin", redis_url="redis://127.0.0.1:6/0",
                   owner_email="o@x.test", owner_password="pw-123456", share_url="http://127.0.0.1:2/share/tok",
                   secrets={"RENDER_API_KEY": "rnd_abc123"})
@@ -52,6 +55,10 @@ def test_sandbox_target_reads_the_status_file(tmp_path):
     assert target.secret("render_api_key") == "rnd_abc123"
     assert target.secret("supabase_db_url").startswith("postgresql://")
     assert target.soak_duration_s == 20.0
+    assert target.render_keyvalue_id == "red-sandbox"
+    assert target.learning_job_pickup_s == 10
+    # A refusal names where the credential came from, never its value.
+    assert target.credential_label("render_api_key") == f"secrets.RENDER_API_KEY of {state}"
 
 
 @pytest.mark.parametrize(("spec", "body", "expected"), [
@@ -62,6 +69,8 @@ def test_sandbox_target_reads_the_status_file(tmp_path):
     ("base.toml", 'extends = "staging"', "extends = 'staging' is not a target"),
     ("url.toml", 'extends = "production"\napi_url = "ftp://x"', "api_url = 'ftp://x' is not an http(s) URL"),
     ("short.toml", 'api_url = "https://x"', "lacks"),
+    ("pickup.toml", 'extends = "production"\nlearning_job_pickup_s = 0', "learning_job_pickup_s = 0 must be"),
+    ("slow.toml", 'extends = "production"\nlearning_job_timeout_s = "1m"', "learning_job_timeout_s = '1m' must be"),
 ])
 def test_bad_targets_fail_with_one_line_naming_the_problem(tmp_path, spec, body, expected):
     path = tmp_path / spec
