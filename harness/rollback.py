@@ -2,7 +2,8 @@
 
 Every action re-reads what is live first and does nothing (saying why) when it is no longer what the
 verdict judged, so two operators or a retried CI job never roll back twice; and every action verifies
-its own effect before it returns.
+its own effect before it returns. A Render service rolled back also gets auto-deploy turned off, so the
+next push to `main` does not undo the rollback (docs/providers.md#render-rollback).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import httpx
 
 from gonogo import RollbackAction
 from gonogo_providers.errors import ProviderError
+from gonogo_providers.render import RenderClient, auto_deploy_patch
 from harness.checks import render_client, vercel_client
 from harness.poll import poll
 from harness.target import Target
@@ -20,6 +22,9 @@ POLL_INTERVAL_S = 1.0
 SERVICES = (("API", "render_api_service_id"), ("worker", "render_worker_service_id"))
 # Section 7: emergency env, preferred over a code rollback for feedback-learning failures.
 FLAGS = {"FEEDBACK_LEARNING_RUN_REGRESSION_GATE": "false", "FEEDBACK_LEARNING_AUTO_PUBLISH": "false"}
+# What an operator does once a fixed release is ready (docs/providers.md#render-service-update).
+AUTO_DEPLOY_BACK_ON = ("turn it back on once a fixed release is ready: PATCH /services/{id} autoDeploy=yes "
+                       "(autoDeployTrigger=commit on services that show it), or the dashboard's Auto-Deploy setting")
 
 
 def capture_live(target: Target) -> dict:
@@ -54,7 +59,8 @@ def actions(target: Target, scopes, judged: dict, *, release_sha: str | None = N
                 run=lambda role=role, service_id=service_id: _render_rollback(
                     target, role, service_id, judged.get(role), release),
                 detail="POST /services/{id}/rollback to the newest deactivated deploy older than the live one; "
-                       "wait until live",
+                       "wait until live; auto-deploy off (PATCH autoDeploy=no, verified) so the next push does not "
+                       "undo it; " + AUTO_DEPLOY_BACK_ON.format(id=service_id),
             ))
         result.append(RollbackAction(
             name="api: /health healthy again", run=lambda: _health_healthy(target),
@@ -82,7 +88,12 @@ def _render_rollback(target: Target, role: str, service_id: str, judged: dict | 
         if newest is None:
             raise RuntimeError(f"the {role} service has no deploys")
         if judged and newest.id != judged["id"]:
-            return f"nothing done: the newest {role} deploy is now {newest.id}, not the judged {judged['id']}"
+            moved = f"the newest {role} deploy is now {newest.id}, not the judged {judged['id']}"
+            if newest.trigger == "rollback":
+                # Rolled back already (an earlier run stopped before its last step, or an operator): finish
+                # that step, which writes nothing when auto-deploy is already off.
+                return f"nothing rolled back: {moved}, a rollback; {_auto_deploy_off(render, role, service_id)}"
+            return f"nothing done: {moved}"
         if release and newest.commit_id != release:
             # A service the release did not touch stays as it is (section 7 names both because a
             # release normally ships to both).
@@ -93,6 +104,12 @@ def _render_rollback(target: Target, role: str, service_id: str, judged: dict | 
         previous = render.previous_live_deploy(service_id)
         if previous is None:
             raise RuntimeError(f"no earlier deactivated {role} deploy to roll back to")
+        # Before the rollback: a push landing while it settles must not deploy the bad release again. If
+        # that fails the rollback still goes ahead (the bad release must stop serving); the action then fails.
+        try:
+            kept, problem = _auto_deploy_off(render, role, service_id), None
+        except (ProviderError, RuntimeError) as exc:
+            kept, problem = "", exc
         started = render.rollback(service_id, previous.id)
         live = poll(lambda sid=service_id: render.latest_deploy(sid), lambda d: d is not None and not d.in_progress,
                     timeout=SETTLE_TIMEOUT_S, interval=POLL_INTERVAL_S, what=f"the {role} rollback deploy to settle",
@@ -100,7 +117,27 @@ def _render_rollback(target: Target, role: str, service_id: str, judged: dict | 
         if live.status != "live" or live.commit_id != previous.commit_id:
             raise RuntimeError(f"after the rollback the newest {role} deploy is {live.id} {live.status} "
                                f"at commit {live.commit_id}, not {previous.commit_id}")
-        return f"rolled back {newest.id} -> {previous.id} (commit {previous.commit_id}); deploy {started.id} is live"
+        done = f"rolled back {newest.id} -> {previous.id} (commit {previous.commit_id}); deploy {started.id} is live"
+        if problem is not None:
+            raise RuntimeError(f"{done}, but auto-deploy could not be turned off: {problem}") from problem
+        return f"{done}; {kept}"
+
+
+def _auto_deploy_off(render: RenderClient, role: str, service_id: str) -> str:
+    """Auto-deploy off on the service, verified by reading it back; written only when it is on."""
+    service = render.get_service(service_id)
+    back_on = AUTO_DEPLOY_BACK_ON.format(id=service_id)
+    if service.auto_deploys is False:
+        return f"auto-deploy already off on the {role} ({service.auto_deploy_field}), left as it is; {back_on}"
+    body = auto_deploy_patch(service, enabled=False)
+    render.update_service(service_id, current=service, autoDeploy="no")
+    after = render.get_service(service_id)  # the answer to a PATCH is not proof; what a read shows is
+    written = ", ".join(f"{k}={v}" for k, v in body.items())
+    if after.auto_deploys is not False:
+        raise RuntimeError(f"auto-deploy is still on for the {role} {service_id} after PATCH {written} "
+                           f"(autoDeploy={after.auto_deploy!r}, autoDeployTrigger={after.auto_deploy_trigger!r}); "
+                           "turn it off in the dashboard before the next push to main")
+    return f"auto-deploy off on the {role} ({written}, verified), so a push does not undo the rollback; {back_on}"
 
 
 def _health_healthy(target: Target) -> str:

@@ -265,19 +265,21 @@ class RenderClient(ProviderClient):
         response = self._request("GET", f"/services/{service_id}")
         return self._service(response, self._json(response))
 
-    def update_service(self, service_id: str, **fields: Any) -> Service:
+    def update_service(self, service_id: str, *, current: Service | None = None, **fields: Any) -> Service:
         """`PATCH /services/{id}` with `fields` as Render spells them, e.g. `update_service(id, autoDeploy="no")`.
 
         `autoDeploy="yes"|"no"` is written in the field the service shows (`autoDeployTrigger`
         `commit`/`off` on a service that has it; docs/providers.md#render-service-update), which costs
-        one read first. Retried like a GET: writing the same value twice changes nothing. Answers the
-        updated Service (read back when the answer has no body).
+        one read first unless the caller passes the service it just read as `current`. Retried like a
+        GET: writing the same value twice changes nothing. Answers the updated Service (read back when
+        the answer has no body).
         """
         if "autoDeploy" in fields:
             value = fields.pop("autoDeploy")
             if value not in AUTO_DEPLOY_VALUES["autoDeploy"]:
                 raise ValueError(f"render: autoDeploy must be 'yes' or 'no', got {value!r}")
-            fields.update(auto_deploy_patch(self.get_service(service_id), value == "yes"))
+            shown = current if current is not None and current.id == service_id else self.get_service(service_id)
+            fields.update(auto_deploy_patch(shown, value == "yes"))
         if not fields:
             raise ValueError("render: update_service needs at least one field")
         response = self._request("PATCH", f"/services/{service_id}", json=fields, ok=(200, 204), idempotent=True)

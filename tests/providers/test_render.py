@@ -354,3 +354,12 @@ def test_every_list_call_asks_at_most_100_per_page(render, fake):
     list(render.iter_logs(OWNER, SRV, limit=1000))
     limits = [int(fake.params(i)["limit"][0]) for i in range(len(fake.requests))]
     assert limits == [100, 100, 100, 100, 100]
+
+
+def test_update_service_with_the_service_just_read_skips_the_read(render, fake):
+    sid = "srv-d5ht2763jp1c73evn1dg"
+    fake.on("GET", f"/v1/services/{sid}", json_response(worker()))
+    fake.on("PATCH", f"/v1/services/{sid}", json_response(worker(autoDeploy="no")))
+    current = render.get_service(sid)
+    render.update_service(sid, current=current, autoDeploy="no")
+    assert [r.method for r in fake.requests] == ["GET", "PATCH"]

@@ -28,15 +28,22 @@ def test_backend_rollback_heals_the_api_and_never_rolls_back_twice(stack, target
     judged = rollback.capture_live(target)
     api, worker, health = rollback.actions(target, ("backend",), judged)
 
-    assert api.run().startswith(f"rolled back {judged['API']['id']} -> ")
-    # The worker never ran the bad release: left as it is, and said why.
+    detail = api.run()
+    assert detail.startswith(f"rolled back {judged['API']['id']} -> ")
+    # Rolled back it stays: the next push to main does not deploy the bad release again.
+    assert "auto-deploy off on the API (autoDeploy=no, verified)" in detail
+    assert "autoDeploy=yes" in detail and "Auto-Deploy setting" in detail
+    with stack.render() as render:
+        assert render.get(f"/services/{target.render_api_service_id}").json()["autoDeploy"] == "no"
+        # The worker never ran the bad release: left as it is (auto-deploy too), and said why.
+        assert render.get(f"/services/{target.render_worker_service_id}").json()["autoDeploy"] == "yes"
     assert worker.run().startswith("nothing done: the worker runs commit")
     assert health.run() == "GET /health answered 200 healthy"
     count = len(_deploys(stack, target.render_api_service_id))
 
-    # A second operator (or a retried CI job) holding the same judgment finds a newer deploy live.
+    # A second operator (or a retried CI job) holding the same judgment finds the rollback live.
     again, _, _ = rollback.actions(target, ("backend",), judged)
-    assert again.run().startswith("nothing done: the newest API deploy is now ")
+    assert again.run().startswith("nothing rolled back: the newest API deploy is now ")
     assert len(_deploys(stack, target.render_api_service_id)) == count
 
 
