@@ -110,6 +110,13 @@ def api(pytestconfig: pytest.Config, target: Target):
 
 
 @pytest.fixture(scope="session")
+def api_unrecorded(target: Target):
+    """The API without per-exchange evidence, for tight polls whose test keeps a summary instead."""
+    with httpx.Client(base_url=target.api_url, timeout=HTTP_TIMEOUT_S) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
 def frontend(pytestconfig: pytest.Config, target: Target):
     with _http_client(pytestconfig, target.frontend_url) as client:
         yield client
