@@ -28,8 +28,8 @@ def pytest_gonogo_rollback_actions(
 def pytest_gonogo_secrets(config: pytest.Config) -> Iterable[str] | None:
     """Return secret values (e.g. the target's API tokens) to replace by ``***`` in every output.
 
-    Asked before the first redaction and again as each test starts, on workers and the controller; values
-    shorter than four characters are ignored.
+    Asked at the first redaction, and again at the first redaction of each test where the test runs (an
+    xdist worker, or the single process); values shorter than four characters are ignored.
     """
 
 

@@ -15,9 +15,9 @@ import pytest
 from gonogo import rollback as rb
 from gonogo._compat import compile_markexpr, stop_xdist_controller
 from gonogo.evidence import evidence_key
-from gonogo.redact import redact, redact_text, secrets_of
+from gonogo.redact import forget_secrets, might_hold_secret, redact, redact_text, secrets_of
 from gonogo.runbook import STAGES, Runbook
-from gonogo.scrub import redact_report, redact_tree
+from gonogo.scrub import redact_extras, redact_report, redact_tree
 from gonogo.settings import Settings
 from gonogo.summary import render_summary
 from gonogo.verdict import (
@@ -131,6 +131,8 @@ class GonogoSession:
         self.unmapped_failures = 0
         self.interrupted: str | None = None
         self.session: pytest.Session | None = None
+        self.html_report = False  # pytest-html writes a report: its extras are masked as they arrive
+        self.distributed = False  # the xdist controller: reports come from workers
         # The test running now (setup to teardown), for `gonogo.current_evidence`.
         self.current: pytest.Item | None = None
         self.started_at = utc_now()
@@ -162,13 +164,20 @@ class GonogoSession:
         return rep
 
     def _bind(self, item: pytest.Item) -> str | None:
-        stages = list(dict.fromkeys(m.name for m in item.iter_markers() if m.name in STAGES))
-        if item.get_closest_marker("criterion") is None:
+        stages: list[str] = []
+        mark = None
+        for m in item.iter_markers():  # one walk, closest first
+            if m.name in STAGES:
+                if m.name not in stages:
+                    stages.append(m.name)
+            elif m.name == "criterion" and mark is None:
+                mark = m
+        if mark is None:
             if stages:
                 return (f"{item.nodeid}: marked {stages[0]} but names no criterion; "
                         'add @pytest.mark.criterion("ID") with an ID from runbook.toml')
             return None
-        cid = marked_criterion(item)
+        cid = mark.args[0] if mark.args else mark.kwargs.get("id")
         if not isinstance(cid, str) or cid not in self.runbook.criteria:
             return (f"{item.nodeid}: criterion {cid!r} is not declared in {self.runbook.path.name}; "
                     f"add [criteria.{cid}] or fix the id")
@@ -189,6 +198,8 @@ class GonogoSession:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
         self.current = item
+        # The secrets hook is asked again at this test's first redaction (a fixture may know new ones).
+        forget_secrets(self.config)
         try:
             return (yield)
         finally:
@@ -196,25 +207,31 @@ class GonogoSession:
 
     # -- reports: plain data on them, redacted failures ------------------------------------------------
 
-    @pytest.hookimpl(wrapper=True)
+    # Outermost: every other plugin has made its part of the report, and the failure message is taken
+    # from the report before redaction flattens it. Runs for every phase of every test: kept lean.
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         rep = yield
         cid = item.stash.get(criterion_key, None)
-        if cid is None:
-            return rep
-        info: dict[str, Any] = {"criterion": cid}
-        records = item.stash.get(evidence_key, None)
-        if records and rep.when != "setup":
-            info["evidence"] = list(records)
-        rep.gonogo = info
-        if self.is_worker and not self._map_sent:
-            # The controller has no items; a crashed worker's test is attributed through this map.
-            rep.gonogo_map = dict(self.nodemap)
-            self._map_sent = True
-        if rep.longrepr is not None or hasattr(rep, "wasxfail"):
-            # Taken before the long report is flattened by redaction, and redacted itself.
-            info["message"] = redact_text(_message(rep), secrets_of(self.config))
-        if rep.longrepr is not None:
+        attrs = rep.__dict__
+        if cid is not None:
+            info: dict[str, Any] = {"criterion": cid}
+            if rep.when != "setup":
+                records = item.stash.get(evidence_key, None)
+                if records:
+                    info["evidence"] = list(records)
+            rep.gonogo = info
+            if self.is_worker and not self._map_sent:
+                # The controller has no items; a crashed worker's test is attributed through this map.
+                rep.gonogo_map = dict(self.nodemap)
+                self._map_sent = True
+            if rep.longrepr is not None or "wasxfail" in attrs:
+                # Taken before the long report is flattened by redaction, and redacted itself.
+                info["message"] = redact_text(_message(rep), secrets_of(self.config))
+        # Masked for every reader (the terminal, JUnit, pytest-html): the long report, captured output and
+        # properties beyond gonogo's own two (criterion, stage). A clean report has nothing to mask.
+        own = 0 if cid is None else 2  # gonogo's own: criterion, stage (see _bind)
+        if rep.longrepr is not None or rep.sections or len(rep.user_properties) > own:
             # Structure kept, so the terminal's crash line and JUnit's failure message stay short.
             redact_report(rep, secrets_of(self.config))
         return rep
@@ -224,13 +241,22 @@ class GonogoSession:
         if self.abort_file:
             node.workerinput["gonogo_abort_file"] = self.abort_file
 
+    # Before pytest-html reads a report's extras (its trylast logreport), on the controller, where it runs.
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.is_worker and self.abort_file and report.when == "teardown" and os.path.exists(self.abort_file):
-            self._abort("abort requested by the controller")
-        extra = getattr(report, "gonogo_map", None)
-        if extra:
-            self.nodemap.update(extra)
-        info = getattr(report, "gonogo", None)
+        attrs = report.__dict__
+        if self.html_report:
+            extras = attrs.get("extras")
+            if extras:
+                report.extras = redact_extras(extras, secrets_of(self.config))
+        if self.is_worker:
+            if self.abort_file and report.when == "teardown" and os.path.exists(self.abort_file):
+                self._abort("abort requested by the controller")
+        elif self.distributed:
+            extra = attrs.get("gonogo_map")
+            if extra:
+                self.nodemap.update(extra)
+        info = attrs.get("gonogo")
         cid = info["criterion"] if info else self.nodemap.get(report.nodeid)
         status, category = self._classify(report)
         if cid is None:
@@ -247,17 +273,19 @@ class GonogoSession:
         if category == "rerun":
             self.tests.pop(report.nodeid, None)
             return
-        state = self.tests.setdefault(report.nodeid, _TestState(cid))
-        message = _message(report) if status is not Status.PASSED else ""
-        state.add(report.when, status, message, report.duration)
-        if info and info.get("evidence"):
+        nodeid = report.nodeid
+        state = self.tests.get(nodeid)
+        if state is None:
+            state = self.tests[nodeid] = _TestState(cid)
+        state.add(report.when, status, "" if status is Status.PASSED else _message(report), report.duration)
+        if info and "evidence" in info:
             state.evidence = info["evidence"]
 
     def _classify(self, report: pytest.TestReport) -> tuple[Status, str]:
         if report.when not in _PHASES:
             return Status.ERROR, "error"  # xdist's report for a crashed worker
-        if report.when != "call" and report.passed and not hasattr(report, "wasxfail"):
-            return Status.PASSED, ""  # a clean setup or teardown says nothing: spare the hook call
+        if report.outcome == "passed" and "wasxfail" not in report.__dict__:
+            return Status.PASSED, ""  # passed is passed whatever the plugins: spare the hook call (most reports)
         answer = self.config.hook.pytest_report_teststatus(report=report, config=self.config)
         category = answer[0] if answer else report.outcome
         status = _BY_CATEGORY.get(category)
@@ -280,6 +308,11 @@ class GonogoSession:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session = session
+        # What the per-report hooks need to look at (they run for every phase of every test).
+        plugins = self.config.pluginmanager
+        self.html_report = (not self.is_worker and plugins.hasplugin("html")
+                            and bool(getattr(self.config.option, "htmlpath", None)))
+        self.distributed = not self.is_worker and plugins.has_plugin("dsession")
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and not self.is_worker:
@@ -342,17 +375,20 @@ class GonogoSession:
                                         message=f"pytest_gonogo_target_name raised {type(exc).__name__}")
         return (None if name is None else str(name)), None
 
-    def verdict_json(self) -> dict[str, Any]:
-        assert self.verdict is not None and self.rollback is not None
-        return redact_tree(self.verdict.to_json(self.rollback.to_json()), secrets_of(self.config))
-
     def _write_json(self) -> None:
+        assert self.verdict is not None and self.rollback is not None
         path: Path = self.settings.verdict_json
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = self.verdict_json()
+        data = self.verdict.to_json(self.rollback.to_json())
         # Pretty for people; a large run is written compact (the C encoder), to keep gonogo's cost low.
         indent = 2 if len(self.tests) <= 500 else None
-        path.write_text(json.dumps(data, indent=indent) + "\n", encoding="utf-8")
+        text = json.dumps(data, indent=indent)
+        secrets = secrets_of(self.config)
+        # Messages and evidence were masked as they were taken; one look at the whole text spares walking
+        # every string again when nothing in it can be a secret (the usual case).
+        if might_hold_secret(text, secrets):
+            text = json.dumps(redact_tree(data, secrets), indent=indent)
+        path.write_text(text + "\n", encoding="utf-8")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.verdict is None or self.rollback is None:

@@ -27,7 +27,7 @@ _BUILTIN = (
 
 # A cheap first look: text with none of these cannot match a built-in rule (most text, most of the time).
 _TRIGGER = re.compile(r"(?i)eyJ|bearer|basic|api[-_]?key")
-# The hook's answer, asked once per test (see `forget_secrets`), not at every one of the many redactions.
+# The hook's answer, asked once per test at most (see `forget_secrets`), not at every one of the many redactions.
 _secrets_key = pytest.StashKey[tuple[str, ...]]()
 
 
@@ -57,6 +57,12 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     for regex, replacement in _BUILTIN:
         text = regex.sub(replacement, text)
     return text
+
+
+def might_hold_secret(text: str, secrets: Iterable[str] = ()) -> bool:
+    """Whether `redact_text` could change `text` (one search each; False means it certainly would not)."""
+    pattern = _secret_pattern(tuple(s for s in secrets if isinstance(s, str)))
+    return (pattern is not None and pattern.search(text) is not None) or _TRIGGER.search(text) is not None
 
 
 def secrets_of(config: pytest.Config) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from gonogo._compat import is_report_repr, set_writer_stream, terminal_writer, writer_stream
-from gonogo.redact import MASK, MIN_SECRET_LEN, forget_secrets, redact, redact_text, secrets_of
+from gonogo.redact import MASK, MIN_SECRET_LEN, redact, redact_text, secrets_of
 
 # A base64 data URI (an inline screenshot): its text is not prose, and masking inside it would corrupt it.
 _DATA_URI = re.compile(r"data:[\w.+/-]+(?:;[\w=.-]+)*;base64,[A-Za-z0-9+/=]+")
@@ -30,6 +30,8 @@ class RedactingStream:
         self._config = config
 
     def write(self, text: str) -> int:
+        if len(text) < MIN_SECRET_LEN:
+            return self._stream.write(text)  # a progress dot or letter cannot hold a secret
         return self._stream.write(redact(text, self._config))
 
     def __getattr__(self, name: str) -> Any:
@@ -82,10 +84,6 @@ def _redact_value(value: Any, secrets: tuple[str, ...], seen: set[int]) -> Any:
 
 # The recorder's own user properties: runbook IDs, never a secret.
 _OWN_PROPERTIES = frozenset({"criterion", "stage"})
-
-
-def _foreign_properties(report: pytest.TestReport) -> bool:
-    return any(name not in _OWN_PROPERTIES for name, _ in getattr(report, "user_properties", None) or ())
 
 
 def redact_report(report: pytest.TestReport | pytest.CollectReport, secrets: tuple[str, ...]) -> None:
@@ -171,14 +169,7 @@ class OutputScrubber:
         self._terminal: tuple[Any, Any] | None = None
         self._std: tuple[Any, Any] | None = None
 
-    # Outermost wrappers: gonogo's recorder has taken its unredacted failure message by then.
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        rep = yield
-        # A clean report that carries only gonogo's own properties has nothing to mask (most reports).
-        if rep.longrepr is not None or rep.sections or _foreign_properties(rep):
-            redact_report(rep, secrets_of(self.config))
-        return rep
+    # A test's report is masked by the recorder's makereport wrapper (one wrapper per report, not two).
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Any:
@@ -186,17 +177,6 @@ class OutputScrubber:
         if rep.longrepr is not None or rep.sections:
             redact_report(rep, secrets_of(self.config))
         return rep
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_logstart(self, nodeid: str, location: tuple) -> None:
-        forget_secrets(self.config)
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        # Before pytest-html reads them (its trylast logreport); on the controller, where it runs.
-        extras = getattr(report, "extras", None)
-        if extras and not self.is_worker:
-            report.extras = redact_extras(extras, secrets_of(self.config))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
