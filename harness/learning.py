@@ -107,7 +107,7 @@ def failures(job: JobTimeline, *, pickup_s: float, timeout_s: float) -> list[str
         elif job.status != "failed":
             found.append(f"{name} was not picked up within {pickup_s:g} s (still {job.status})")
     elif job.pickup_s is not None and job.pickup_s > pickup_s:
-        found.append(f"{name} was picked up after {job.pickup_s:.1f} s, bound {pickup_s:g} s")
+        found.append(f"{name} was picked up after {_shown(job.pickup_s)}, bound {pickup_s:g} s")
     if job.status not in FINAL:
         if job.started_at is not None:
             found.append(f"{name} did not complete within {timeout_s:g} s (still {job.status}, "
@@ -116,12 +116,14 @@ def failures(job: JobTimeline, *, pickup_s: float, timeout_s: float) -> list[str
         if job.completed_at is None:
             found.append(f"{name} is completed without a completed_at, so its completion latency cannot be shown")
         elif job.total_s is not None and job.total_s > timeout_s:
-            found.append(f"{name} completed after {job.total_s:.1f} s, bound {timeout_s:g} s")
+            found.append(f"{name} completed after {_shown(job.total_s)}, bound {timeout_s:g} s")
     return found
 
 
 def _shown(seconds: float | None) -> str:
-    return "?" if seconds is None else f"{seconds:.1f} s"
+    if seconds is None:
+        return "?"
+    return f"{seconds:.1f} s" if abs(seconds) >= 1 else f"{seconds:.2f} s"
 
 
 def _stamp(value: datetime | None) -> str:

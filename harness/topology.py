@@ -36,7 +36,7 @@ def service_facts(service: Service) -> dict[str, Any]:
         "serviceDetails.url": service.url.rstrip("/") if service.url else service.url,
         "suspended": service.suspended, "ownerId": service.owner_id,
         # Shown, not judged (2.P2): a release may deploy by commit with auto-deploy off, e.g. after a rollback.
-        "autoDeploy": service.auto_deploy_trigger or service.auto_deploy, "branch": service.branch,
+        "autoDeploy": service.auto_deploy, "autoDeployTrigger": service.auto_deploy_trigger, "branch": service.branch,
     }
 
 

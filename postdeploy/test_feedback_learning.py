@@ -69,6 +69,6 @@ def test_feedback_event_reaches_a_processed_learning_job(api, api_unrecorded, ow
     evidence.note(f"worker app logs {start:%H:%M:%S.%f}Z to {end:%H:%M:%S.%f}Z, levels {', '.join(levels)}",
                   "\n".join(f"[{e.level}] {e.timestamp} {e.message[:300]}" for e in errors[:20]) or "no line")
     if errors:
-        found.append(f"the worker logged {len(errors)} error line(s) while learning job {job_id} ran; first: "
+        found.append(f"the worker logged {len(errors)} error line(s) while learning job {job_id} was pending; first: "
                      f"[{errors[0].level}] {errors[0].message[:200]}")
     assert not found, "; ".join(found)

@@ -81,7 +81,7 @@ def test_a_job_stuck_in_processing_waits_until_the_timeout():
     timeline, clock = follow([job("queued"), job("processing", 0.6)], pickup_s=10, timeout_s=60)
     assert 60 <= clock.t < 61
     assert failures(timeline, pickup_s=10, timeout_s=60) == [
-        "learning job job-1 did not complete within 60 s (still processing, picked up after 0.6 s)"]
+        "learning job job-1 did not complete within 60 s (still processing, picked up after 0.60 s)"]
 
 
 @pytest.mark.parametrize(("body", "expected"), [
