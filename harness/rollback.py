@@ -23,8 +23,10 @@ SERVICES = (("API", "render_api_service_id"), ("worker", "render_worker_service_
 # Section 7: emergency env, preferred over a code rollback for feedback-learning failures.
 FLAGS = {"FEEDBACK_LEARNING_RUN_REGRESSION_GATE": "false", "FEEDBACK_LEARNING_AUTO_PUBLISH": "false"}
 # What an operator does once a fixed release is ready (docs/providers.md#render-service-update).
-AUTO_DEPLOY_BACK_ON = ("turn it back on once a fixed release is ready: PATCH /services/{id} autoDeploy=yes "
-                       "(autoDeployTrigger=commit on services that show it), or the dashboard's Auto-Deploy setting")
+AUTO_DEPLOY_BACK_ON = ("turn it back on once a fixed release is ready: PATCH /services/{id} {patch}, "
+                       "or the dashboard's Auto-Deploy setting")
+# Before the action runs, the field a service shows is not known yet (docs/providers.md#render-service-update).
+_EITHER_FIELD = "autoDeploy=yes (autoDeployTrigger=commit on services that show it)"
 
 
 def capture_live(target: Target) -> dict:
@@ -60,7 +62,7 @@ def actions(target: Target, scopes, judged: dict, *, release_sha: str | None = N
                     target, role, service_id, judged.get(role), release),
                 detail="POST /services/{id}/rollback to the newest deactivated deploy older than the live one; "
                        "wait until live; auto-deploy off (PATCH autoDeploy=no, verified) so the next push does not "
-                       "undo it; " + AUTO_DEPLOY_BACK_ON.format(id=service_id),
+                       "undo it; " + AUTO_DEPLOY_BACK_ON.format(id=service_id, patch=_EITHER_FIELD),
             ))
         result.append(RollbackAction(
             name="api: /health healthy again", run=lambda: _health_healthy(target),
@@ -126,7 +128,8 @@ def _render_rollback(target: Target, role: str, service_id: str, judged: dict | 
 def _auto_deploy_off(render: RenderClient, role: str, service_id: str) -> str:
     """Auto-deploy off on the service, verified by reading it back; written only when it is on."""
     service = render.get_service(service_id)
-    back_on = AUTO_DEPLOY_BACK_ON.format(id=service_id)
+    on = ", ".join(f"{k}={v}" for k, v in auto_deploy_patch(service, enabled=True).items())
+    back_on = AUTO_DEPLOY_BACK_ON.format(id=service_id, patch=on)
     if service.auto_deploys is False:
         return f"auto-deploy already off on the {role} ({service.auto_deploy_field}), left as it is; {back_on}"
     body = auto_deploy_patch(service, enabled=False)

@@ -35,7 +35,8 @@ def test_backend_rollback_heals_the_api_and_never_rolls_back_twice(stack, target
     # Rolled back it stays: the next push to main does not deploy the bad release again.
     # Written in whichever field the service shows (docs/providers.md#render-service-update).
     assert re.search(r"auto-deploy off on the API \((autoDeploy=no|autoDeployTrigger=off), verified\)", detail)
-    assert "autoDeploy=yes" in detail and "Auto-Deploy setting" in detail
+    assert re.search(rf"turn it back on once a fixed release is ready: PATCH /services/{target.render_api_service_id} "
+                     r"(autoDeploy=yes|autoDeployTrigger=commit), or the dashboard's Auto-Deploy setting$", detail)
     with stack.render() as render:
         assert render.get(f"/services/{target.render_api_service_id}").json()["autoDeploy"] == "no"
         # The worker never ran the bad release: left as it is (auto-deploy too), and said why.

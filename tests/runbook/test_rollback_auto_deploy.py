@@ -81,19 +81,20 @@ def _run(target, fake: FakeRender, judged: dict | None = None) -> str:
     return rollback._render_rollback(target, "API", SID, judged, None)
 
 
-@pytest.mark.parametrize(("shown", "written"), [
-    ({"autoDeploy": "yes"}, {"autoDeploy": "no"}),
-    ({"autoDeploy": "yes", "autoDeployTrigger": "commit"}, {"autoDeployTrigger": "off"}),
+@pytest.mark.parametrize(("shown", "written", "back_on"), [
+    ({"autoDeploy": "yes"}, {"autoDeploy": "no"}, "autoDeploy=yes"),
+    ({"autoDeploy": "yes", "autoDeployTrigger": "commit"}, {"autoDeployTrigger": "off"}, "autoDeployTrigger=commit"),
 ], ids=["autoDeploy", "autoDeployTrigger"])
 def test_a_rolled_back_service_gets_auto_deploy_off_verified_and_says_how_to_undo_it(monkeypatch, target, shown,
-                                                                                      written):
+                                                                                      written, back_on):
     fake = FakeRender(shown)
     _use(monkeypatch, fake)
     detail = _run(target, fake)
     assert fake.rollbacks == 1 and fake.patches == [written]
     field, value = next(iter(written.items()))
     assert f"auto-deploy off on the API ({field}={value}, verified)" in detail
-    assert f"PATCH /services/{SID} autoDeploy=yes" in detail and "the dashboard's Auto-Deploy setting" in detail
+    assert detail.endswith(f"turn it back on once a fixed release is ready: PATCH /services/{SID} {back_on}, "
+                           "or the dashboard's Auto-Deploy setting")
     assert detail.startswith(f"rolled back {'dep-' + f'{2:020d}'} -> {'dep-' + f'{1:020d}'}")
 
 
