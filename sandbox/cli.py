@@ -1,4 +1,4 @@
-"""`python -m sandbox up | down | status [--json] | fault NAME | fault --clear | faults`."""
+"""`python -m sandbox up | down | status [--json] | fault NAME | fault --clear | faults | chaos ...`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from sandbox import faults
 from sandbox.checkout import make_checkout
 from sandbox.config import SandboxConfig, new_config, write_private
+from sandbox.emulators.chaos import ALWAYS, MODES, ChaosError, parse_count
 from sandbox.faults import BUILD_COMMITS, FAULTS
 from sandbox.state import (
     READY_FILE,
@@ -39,6 +40,7 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DAEMON_MODULE = "sandbox.controlplane"
 DAEMON_ATTEMPTS = 3
 DAEMON_PROCESSES = ("controlplane", "api", "worker", "frontend")
+PROVIDERS = ("render", "vercel", "supabase", "pinecone")
 
 
 class UpError(RuntimeError):
@@ -282,6 +284,55 @@ def cmd_fault(state: StateDir, name: str | None, clear: bool) -> int:
     return EXIT_OK
 
 
+def cmd_chaos(state: StateDir, provider: str | None, mode: str | None, count: str, delay: float | None,
+              retry_after: int, clear: bool) -> int:
+    """Switch one emulator's chaos on (`/_sandbox/chaos`), clear it (one or all), or show it (no arguments)."""
+    if provider is not None and provider not in PROVIDERS:
+        _err(f"chaos: provider {provider!r} is unknown; choose one of: {', '.join(PROVIDERS)}")
+        return EXIT_USAGE
+    if clear and mode is not None or not clear and (provider is None) != (mode is None):
+        _err("chaos: give PROVIDER MODE, or --clear [PROVIDER], or nothing to show the switches")
+        return EXIT_USAGE
+    if mode is not None and mode not in MODES:
+        _err(f"chaos: mode {mode!r} is unknown; choose one of: {', '.join(MODES)}")
+        return EXIT_USAGE
+    body: dict = {"mode": mode, "retry_after": retry_after, **({"delay_s": delay} if delay is not None else {})}
+    try:
+        many = parse_count(count if count == ALWAYS else int(count))
+        body["count"] = ALWAYS if many is None else many
+    except (ValueError, ChaosError):
+        _err(f'chaos: --count must be a whole number >= 0 or "always" (0 and always: every request); got {count!r}')
+        return EXIT_USAGE
+    if not state.config.exists() or "controlplane" not in read_pids(state):
+        _err(f"sandbox is not up in {state.root}; start it with: python -m sandbox up")
+        return EXIT_FAIL
+    import httpx
+
+    config = SandboxConfig.load(state.config)
+    targets = [provider] if provider else list(PROVIDERS)
+    try:
+        for name in targets:
+            url = config.url(name) + "/_sandbox/chaos"
+            res = (httpx.delete(url, timeout=5) if clear else httpx.post(url, json=body, timeout=5) if mode
+                   else httpx.get(url, timeout=5))
+            if res.status_code != 200:
+                _err(f"chaos {name}: the emulator answered {res.status_code}: {res.text[:200]}")
+                return EXIT_FAIL
+            got = res.json()
+            if not clear and not mode:
+                _say(f"{name:9} {got['mode'] or 'off'}"
+                     + (f" ({got['count']} more)" if got["mode"] and got["count"] != ALWAYS else ""))
+    except httpx.HTTPError as exc:
+        _err(f"chaos: {type(exc).__name__} talking to the emulator: {exc}")
+        return EXIT_FAIL
+    if clear:
+        _say(f"chaos cleared on {', '.join(targets)}")
+    elif mode:
+        many = "every request" if body["count"] == ALWAYS else f"the next {body['count']} request(s)"
+        _say(f"chaos {provider}: {mode} on {many} ({MODES[mode]})")
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--state-dir", dest="state_dir", default=argparse.SUPPRESS,
@@ -299,6 +350,20 @@ def _parser() -> argparse.ArgumentParser:
     ft.add_argument("name", nargs="?", help="the fault to inject")
     ft.add_argument("--clear", action="store_true", help="back to the healthy baseline")
     sub.add_parser("faults", parents=[common], help="list the faults and what each does")
+    modes = "; ".join(f"{m}: {what}" for m, what in MODES.items())
+    ch = sub.add_parser("chaos", parents=[common], help="make one provider emulator misbehave, or --clear",
+                        description="Make one provider emulator's API calls misbehave (the /_sandbox routes and "
+                                    "the app are untouched). While it lasts, `fault` may fail too (it calls "
+                                    "the same APIs).", epilog="modes: " + modes)
+    ch.add_argument("provider", nargs="?", metavar="PROVIDER", help=f"one of: {', '.join(PROVIDERS)}")
+    ch.add_argument("mode", nargs="?", metavar="MODE", help=f"one of: {', '.join(MODES)}")
+    ch.add_argument("--count", dest="count", default="1",
+                    help='how many requests misbehave (default 1); 0 or "always": every request')
+    ch.add_argument("--delay", dest="delay", type=float, default=None,
+                    help="seconds a slow / hang request is held (default 2 for slow, 30 for hang)")
+    ch.add_argument("--retry-after", dest="retry_after", type=int, default=1,
+                    help="Retry-After seconds of a 429 (default 1)")
+    ch.add_argument("--clear", action="store_true", help="chaos off (on PROVIDER, or on all four)")
     return parser
 
 
@@ -313,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_status(state, args.as_json)
     if args.command == "faults":
         return cmd_faults()
+    if args.command == "chaos":
+        return cmd_chaos(state, args.provider, args.mode, args.count, args.delay, args.retry_after, args.clear)
     if bool(args.name) == bool(args.clear):
         _err("fault: give exactly one of NAME or --clear (python -m sandbox faults lists the names)")
         return EXIT_USAGE

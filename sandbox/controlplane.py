@@ -25,6 +25,8 @@ from sandbox.supervisor import Supervisor
 from sandbox.vercel_model import VercelModel
 
 SAMPLE_EVERY_S = 2.0
+# A request held by chaos `hang` must not hold up `down`: open requests get this long, then are cancelled.
+GRACEFUL_S = 1
 
 
 class _Server(uvicorn.Server):
@@ -63,7 +65,7 @@ def build(state: StateDir, config: SandboxConfig):
 async def run(state: StateDir, config: SandboxConfig) -> int:
     supervisor, render, vercel, obs, apps = build(state, config)
     servers = [_Server(uvicorn.Config(app, host="127.0.0.1", port=config.ports[name], log_level="warning",
-                                      access_log=False, lifespan="off"))
+                                      access_log=False, lifespan="off", timeout_graceful_shutdown=GRACEFUL_S))
                for name, app in apps.items()]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

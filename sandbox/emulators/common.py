@@ -1,20 +1,18 @@
-"""What every emulator shares: auth as the provider checks it, its error shape, and the chaos switch."""
+"""What every emulator shares: auth as the provider checks it, its error shape, and the chaos guard."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-CHAOS_MODES = ("429", "500", "slow", "malformed")
+from sandbox.emulators.chaos import Answers, Chaos, chaos_endpoint
 
 
 def render_error(status: int, message: str, code: str | None = None) -> JSONResponse:
@@ -40,26 +38,11 @@ def pinecone_error(status: int, message: str, code: str | None = None) -> JSONRe
 
 def _default_code(status: int) -> str:
     return {400: "bad_request", 401: "unauthorized", 404: "not_found", 429: "rate_limited",
-            500: "internal_server_error"}.get(status, "error")
+            500: "internal_server_error", 502: "bad_gateway", 503: "service_unavailable",
+            504: "gateway_timeout"}.get(status, "error")
 
 
 ErrorFn = Callable[..., JSONResponse]
-
-
-@dataclass
-class Chaos:
-    """The next `count` calls misbehave in `mode` (429 with Retry-After, 500, slow, malformed JSON)."""
-
-    mode: str = ""
-    count: int = 0
-    retry_after: int = 1
-    delay_s: float = 2.0
-
-    def take(self) -> Chaos | None:
-        if self.count <= 0 or not self.mode:
-            return None
-        self.count -= 1
-        return Chaos(self.mode, 1, self.retry_after, self.delay_s)
 
 
 def bearer_auth(token: Callable[[], str], error: ErrorFn) -> Callable[[Request], Response | None]:
@@ -73,12 +56,16 @@ def bearer_auth(token: Callable[[], str], error: ErrorFn) -> Callable[[Request],
     return check
 
 
+def pinecone_unauthorized() -> JSONResponse:
+    return pinecone_error(401, "Invalid API Key", "UNAUTHENTICATED")
+
+
 def pinecone_auth(key: Callable[[], str]) -> Callable[[Request], Response | None]:
     """`Api-Key` plus the required `X-Pinecone-Api-Version` header."""
     def check(request: Request) -> Response | None:
         value = request.headers.get("api-key", "")
         if not value or not hmac.compare_digest(value.encode(), key().encode()):
-            return pinecone_error(401, "Invalid API Key", "UNAUTHENTICATED")
+            return pinecone_unauthorized()
         if not request.headers.get("x-pinecone-api-version"):
             return pinecone_error(400, "Missing required header X-Pinecone-Api-Version", "INVALID_ARGUMENT")
         return None
@@ -88,17 +75,17 @@ def pinecone_auth(key: Callable[[], str]) -> Callable[[Request], Response | None
 class Guard:
     """ASGI middleware: chaos first (as a rate limiter or a crashing edge would), then auth."""
 
-    def __init__(self, app, *, auth: Callable[[Request], Response | None], error: ErrorFn, chaos: Chaos):
-        self.app, self.auth, self.error, self.chaos = app, auth, error, chaos
+    def __init__(self, app, *, auth: Callable[[Request], Response | None], answers: Answers, chaos: Chaos):
+        self.app, self.auth, self.answers, self.chaos = app, auth, answers, chaos
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"].startswith("/_sandbox/"):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        misbehave = self.chaos.take()
+        misbehave = self.chaos.take(f"{scope['method']} {scope['path']}")
         if misbehave is not None:
-            response = await self._chaos(misbehave)
+            response = await self.answers.respond(misbehave)
             if response is not None:
                 await response(scope, receive, send)
                 return
@@ -107,21 +94,6 @@ class Guard:
             await denied(scope, receive, send)
             return
         await self.app(scope, receive, send)
-
-    async def _chaos(self, c: Chaos) -> Response | None:
-        if c.mode == "429":
-            headers = {"Retry-After": str(c.retry_after), "RateLimit-Limit": "100",
-                       "RateLimit-Remaining": "0", "RateLimit-Reset": str(c.retry_after)}
-            response = self.error(429, "rate limit exceeded", "rate_limited")
-            response.headers.update(headers)
-            return response
-        if c.mode == "500":
-            return self.error(500, "internal server error")
-        if c.mode == "slow":
-            await asyncio.sleep(c.delay_s)
-            return None
-        # malformed: a 200 that claims JSON but is cut off mid-object.
-        return Response(b'{"id": "truncated', status_code=200, media_type="application/json")
 
 
 def json_body(raw: bytes) -> dict | list | None:
@@ -132,33 +104,28 @@ def json_body(raw: bytes) -> dict | list | None:
 
 
 def build_app(routes: list[Route], *, auth: Callable[[Request], Response | None], error: ErrorFn,
-              extra_internal: list[Route] | None = None) -> Starlette:
-    """A Starlette app with the provider routes, `/_sandbox/ping` and `/_sandbox/chaos`, auth and chaos."""
+              extra_internal: list[Route] | None = None, unauthorized: Callable[[], Response] | None = None,
+              rate_limit_prefix: str = "") -> Starlette:
+    """A Starlette app with the provider routes, `/_sandbox/ping` and `/_sandbox/chaos`, auth and chaos.
+
+    `unauthorized` is the provider's own 401 (default: `error(401, "unauthorized")`, what `bearer_auth`
+    answers a wrong token); `rate_limit_prefix` names its rate-limit headers on a 429.
+    """
     chaos = Chaos()
+    answers = Answers(error, unauthorized or (lambda: error(401, "unauthorized")), rate_limit_prefix)
 
     async def ping(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
-    async def set_chaos(request: Request) -> Response:
-        if request.method == "DELETE":
-            chaos.count = 0
-            return JSONResponse({"mode": "", "count": 0})
-        body = json_body(await request.body())
-        if not isinstance(body, dict) or body.get("mode") not in CHAOS_MODES:
-            return JSONResponse({"error": f"mode must be one of {', '.join(CHAOS_MODES)}"}, status_code=400)
-        chaos.mode = body["mode"]
-        chaos.count = int(body.get("count", 1))
-        chaos.retry_after = int(body.get("retry_after", 1))
-        chaos.delay_s = float(body.get("delay_s", 2.0))
-        return JSONResponse({"mode": chaos.mode, "count": chaos.count})
+    internal = [Route("/_sandbox/ping", ping),
+                Route("/_sandbox/chaos", chaos_endpoint(chaos), methods=["GET", "POST", "DELETE"])]
 
-    internal = [Route("/_sandbox/ping", ping), Route("/_sandbox/chaos", set_chaos, methods=["POST", "DELETE"])]
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
         return error(status, "not found" if status == 404 else "method not allowed")
 
     app = Starlette(routes=[*internal, *(extra_internal or []), *routes],
                     exception_handlers={404: not_found, 405: not_found})
-    app.add_middleware(Guard, auth=auth, error=error, chaos=chaos)
+    app.add_middleware(Guard, auth=auth, answers=answers, chaos=chaos)
     app.state.chaos = chaos
     return app

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.emulators.common import build_app, json_body, pinecone_auth, pinecone_error
+from sandbox.emulators.common import build_app, json_body, pinecone_auth, pinecone_error, pinecone_unauthorized
 
 STATES = ("Initializing", "InitializationFailed", "ScalingUp", "ScalingDown", "ScalingUpPodSize",
           "ScalingDownPodSize", "Terminating", "Ready", "Disabled")
@@ -46,4 +46,5 @@ def create_pinecone_app(index: str, key) -> Starlette:
 
     routes = [Route("/indexes", list_indexes), Route("/indexes/{name}", describe)]
     internal = [Route("/_sandbox/index-status", set_status, methods=["POST"])]
-    return build_app(routes, auth=pinecone_auth(key), error=pinecone_error, extra_internal=internal)
+    return build_app(routes, auth=pinecone_auth(key), error=pinecone_error, extra_internal=internal,
+                     unauthorized=pinecone_unauthorized)

@@ -194,4 +194,5 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
         *obs.routes(),
     ]
     internal = [Route("/_sandbox/commits", push_commit, methods=["POST"])]
-    return build_app(routes, auth=bearer_auth(token, render_error), error=render_error, extra_internal=internal)
+    return build_app(routes, auth=bearer_auth(token, render_error), error=render_error, extra_internal=internal,
+                     rate_limit_prefix="Ratelimit-")

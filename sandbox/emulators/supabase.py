@@ -81,4 +81,5 @@ def create_supabase_app(ref: str, dsn: str, token) -> Starlette:
         Route("/v1/projects/{ref}/health", health),
         Route("/v1/projects/{ref}/database/migrations", migrations),
     ]
-    return build_app(routes, auth=bearer_auth(token, supabase_error), error=supabase_error)
+    return build_app(routes, auth=bearer_auth(token, supabase_error), error=supabase_error,
+                     rate_limit_prefix="X-RateLimit-")

@@ -251,4 +251,5 @@ def create_vercel_app(model: VercelModel, token) -> Starlette:
         Route("/v1/projects/{project}/promote/aliases", promote_aliases),
         Route("/v9/projects/{project}/rollback/aliases", promote_aliases),
     ]
-    return build_app(routes, auth=bearer_auth(token, vercel_error), error=vercel_error)
+    return build_app(routes, auth=bearer_auth(token, vercel_error), error=vercel_error,
+                     rate_limit_prefix="X-RateLimit-")
