@@ -1,4 +1,8 @@
-"""The demo app checkout under STATE: a copy of sandbox/app_repo made a git repo whose HEAD is the release."""
+"""The demo app checkout under STATE: a copy of sandbox/app_repo made a git repo whose HEAD is the release.
+
+A commit's app build (the `SANDBOX_BUILD` flags of a deploy of it) is its `Sandbox-Build:` trailer, e.g.
+`Sandbox-Build: bad-health` in the commit message; without one the build is healthy.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,21 @@ import subprocess
 import time
 from pathlib import Path
 
+from sandbox.config import Commit
+
 TEMPLATE = Path(__file__).resolve().parent / "app_repo"
 PREVIOUS_MESSAGE = "feat: feedback learning loop (phase 7)"
 RELEASE_MESSAGE = "fix: feedback learning job type"
+BRANCH = "main"
+BUILD_TRAILER = "Sandbox-Build:"
 
 
 class CheckoutError(RuntimeError):
     """git failed while making the checkout; the message names the command."""
 
 
-def _git(repo: Path, *args: str, when: float) -> str:
-    stamp = f"{int(when)} +0000"
+def _git(repo: Path, *args: str, when: float | None = None) -> str:
+    stamp = f"{int(time.time() if when is None else when)} +0000"
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(repo), "GIT_CONFIG_NOSYSTEM": "1",
            "GIT_AUTHOR_NAME": "sandbox", "GIT_AUTHOR_EMAIL": "ops@digitalbrains.sandbox.test",
            "GIT_COMMITTER_NAME": "sandbox", "GIT_COMMITTER_EMAIL": "ops@digitalbrains.sandbox.test",
@@ -47,3 +55,27 @@ def make_checkout(dest: Path, now: float | None = None) -> tuple[str, str] | Non
     release = _git(dest, "rev-parse", "HEAD", when=now)
     _git(dest, "tag", time.strftime("release-%Y%m%d-%H%M", time.gmtime(now - 3600)), when=now)
     return previous, release
+
+
+def branch_head(repo: Path, branch: str = BRANCH) -> str | None:
+    """The sha `branch` points at in the checkout, or None (no checkout, no git, no such branch)."""
+    if not (repo / ".git").exists() or shutil.which("git") is None:
+        return None
+    try:
+        return _git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}") or None
+    except CheckoutError:
+        return None
+
+
+def read_commit(repo: Path, rev: str) -> Commit | None:
+    """The checkout's commit `rev` (a full or unambiguous sha) as a registry Commit, or None if it has none."""
+    if not (repo / ".git").exists() or shutil.which("git") is None or not rev or rev.startswith("-"):
+        return None
+    try:
+        out = _git(repo, "log", "-1", "--format=%H%x00%ct%x00%s%x00%B", f"{rev}^{{commit}}", "--")
+    except CheckoutError:
+        return None
+    sha, stamp, subject, body = out.split("\x00", 3)
+    build = next((line[len(BUILD_TRAILER):] for line in body.splitlines() if line.startswith(BUILD_TRAILER)), "")
+    flags = tuple(f.strip() for f in build.split(",") if f.strip())
+    return Commit(sha, subject, flags, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(stamp))))

@@ -15,6 +15,7 @@ _LOWER_ALNUM = string.ascii_lowercase + string.digits
 _ALNUM = string.ascii_letters + string.digits
 
 PINECONE_INDEX = "digital-twin-brain"
+KEY_VALUE_NAME = "verified-digital-twin-brains-redis"
 VERCEL_ALIAS = "digitalbrains.sandbox.test"
 VERCEL_PROJECT_NAME = "verified-digital-twin-brains"
 NODE_VERSION = "20.x"
@@ -101,6 +102,12 @@ class SandboxConfig:
                 return Commit(c["sha"], c["message"], tuple(c["build"]), c["created_at"])
         return None
 
+    def register(self, commit: Commit) -> Commit:
+        """Add a commit to the registry (a push, or a commit of the app checkout seen for the first time)."""
+        if self.commit(commit.sha) is None:
+            self.commits.append(asdict(commit) | {"build": list(commit.build)})
+        return commit
+
     def commit_sha(self, message: str, build: tuple[str, ...]) -> str:
         """The sha of the commit registered at `up` with this message and build (a build fault's)."""
         for c in self.commits:
@@ -176,6 +183,7 @@ def new_config(state_dir: Path, ports: dict[str, int], database_url: str, redis_
             "render_api_service_id": render_id("srv"),
             "render_worker_service_id": render_id("srv"),
             "render_scheduler_service_id": render_id("crn"),
+            "render_keyvalue_id": render_id("red"),
             "vercel_project_id": vercel_id("prj"),
             "vercel_team_id": vercel_id("team", 24),
             "vercel_alias": VERCEL_ALIAS,

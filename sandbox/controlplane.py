@@ -13,6 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
+from sandbox.autodeploy import AutoDeploy
 from sandbox.config import SandboxConfig, write_private
 from sandbox.emulators.pinecone import create_pinecone_app
 from sandbox.emulators.render import create_render_app
@@ -49,7 +50,7 @@ def build(state: StateDir, config: SandboxConfig):
         "worker": f"{ids['render_worker_service_id']}.jsonl",
         "frontend": "frontend.log",
     })
-    render, vercel = RenderModel(config, supervisor), VercelModel(config, supervisor)
+    render, vercel = RenderModel(config, supervisor, state.app_repo), VercelModel(config, supervisor)
     obs = Observability(render, supervisor)
     secret = config.secrets.__getitem__
     apps = {
@@ -80,6 +81,8 @@ async def run(state: StateDir, config: SandboxConfig) -> int:
             await asyncio.sleep(0.02)
         # The emulators answer while the first deploys start, as the providers would.
         await asyncio.gather(render.boot(), vercel.boot())
+        watcher = AutoDeploy(render, state.app_repo, log)
+        serving.append(asyncio.create_task(watcher.run(stop)))
         write_private(state.root / READY_FILE, json.dumps({"ready": True}))
         log("control plane ready")
         while not stop.is_set():
@@ -96,6 +99,7 @@ async def run(state: StateDir, config: SandboxConfig) -> int:
         log(f"control plane failed: {exc}")
         code = 1
     finally:
+        stop.set()  # ends the auto-deploy watch too
         await supervisor.stop_all()
         for s in servers:
             s.should_exit = True

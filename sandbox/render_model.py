@@ -7,8 +7,10 @@ import secrets
 import string
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from sandbox.config import BUILD_FAILS, Commit, SandboxConfig
+from sandbox.checkout import branch_head, read_commit
+from sandbox.config import BUILD_FAILS, KEY_VALUE_NAME, Commit, SandboxConfig
 from sandbox.supervisor import MODULES, Supervisor
 
 # Each phase of a deploy takes about this long, so clients really have to poll.
@@ -21,6 +23,12 @@ START_COMMANDS = {
     "scheduler": "python backend/scripts/run_feedback_learning_scheduler.py --once --min-events 5 --limit-twins 100",
 }
 IN_PROGRESS = ("created", "queued", "build_in_progress", "update_in_progress", "pre_deploy_in_progress")
+# Auto-deploy, in both spellings (docs/providers.md#render-service-update: which one an account sees is
+# UNCONFIRMED): `autoDeploy` yes|no and the newer `autoDeployTrigger` off|commit|checksPass.
+AUTO_DEPLOY = ("yes", "no")
+AUTO_DEPLOY_TRIGGERS = ("off", "commit", "checksPass")
+# Key Value `status` (docs/providers.md#render-key-value: values beyond `available` UNCONFIRMED).
+KEY_VALUE_STATUSES = ("available", "creating", "suspended", "unavailable")
 
 
 def rfc3339(ts: float | None) -> str | None:
@@ -74,11 +82,35 @@ class Service:
     url: str | None
     deploys: list[Deploy] = field(default_factory=list)  # newest first
     created_at: float = field(default_factory=time.time)
+    suspended: bool = False
+    auto_deploy_trigger: str = "commit"
+    updated_at: float = field(default_factory=time.time)
 
     def live(self) -> Deploy | None:
         return next((d for d in self.deploys if d.status == "live"), None)
 
-    suspended: bool = False
+    @property
+    def auto_deploy(self) -> bool:
+        return self.auto_deploy_trigger != "off"
+
+    def update(self, body: dict) -> str | None:
+        """`PATCH /services/{id}`: the auto-deploy switch in either spelling; an error message, or None."""
+        unknown = sorted(set(body) - {"autoDeploy", "autoDeployTrigger"})
+        if unknown:
+            return f"the sandbox cannot update {', '.join(unknown)} (only autoDeploy / autoDeployTrigger)"
+        flag, trigger = body.get("autoDeploy"), body.get("autoDeployTrigger")
+        if flag is not None and flag not in AUTO_DEPLOY:
+            return f"autoDeploy must be one of {', '.join(AUTO_DEPLOY)}; got {flag!r}"
+        if trigger is not None and trigger not in AUTO_DEPLOY_TRIGGERS:
+            return f"autoDeployTrigger must be one of {', '.join(AUTO_DEPLOY_TRIGGERS)}; got {trigger!r}"
+        if flag is not None and trigger is not None and (flag == "yes") != (trigger != "off"):
+            return f"autoDeploy {flag!r} contradicts autoDeployTrigger {trigger!r}"
+        if trigger is not None:
+            self.auto_deploy_trigger = trigger
+        elif flag is not None and (flag == "yes") != self.auto_deploy:
+            self.auto_deploy_trigger = "commit" if flag == "yes" else "off"
+        self.updated_at = time.time()
+        return None
 
     def to_json(self) -> dict:
         details = {
@@ -105,13 +137,40 @@ class Service:
             "repo": "https://github.com/digitalbrains/verified-digital-twin-brains",
             "branch": "main",
             "rootDir": "backend",
-            "autoDeploy": "yes",
+            "autoDeploy": "yes" if self.auto_deploy else "no",
+            "autoDeployTrigger": self.auto_deploy_trigger,
             "suspended": "suspended" if self.suspended else "not_suspended",
             "notifyOnFail": "default",
             "slug": self.name,
             "createdAt": rfc3339(self.created_at),
-            "updatedAt": rfc3339(self.created_at),
+            "updatedAt": rfc3339(self.updated_at),
             "serviceDetails": details,
+        }
+
+
+@dataclass
+class KeyValue:
+    """The Render Key Value instance (`red-...`) the sandbox's Redis stands for."""
+
+    id: str
+    name: str
+    owner_id: str
+    status: str = "available"
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "plan": "starter",
+            "region": "oregon",
+            "ownerId": self.owner_id,
+            "version": "7.0.15",
+            "maxmemoryPolicy": "noeviction",
+            "createdAt": rfc3339(self.created_at),
+            "updatedAt": rfc3339(self.updated_at),
         }
 
 
@@ -126,8 +185,9 @@ def _instance(service_id: str) -> str:
 class RenderModel:
     """The Render services of the sandbox; deploys run in the background and restart the real process."""
 
-    def __init__(self, config: SandboxConfig, supervisor: Supervisor):
-        self.config, self.supervisor = config, supervisor
+    def __init__(self, config: SandboxConfig, supervisor: Supervisor, repo: Path | None = None):
+        # repo: the app checkout (STATE/app_repo) whose `main` the services build from.
+        self.config, self.supervisor, self.repo = config, supervisor, repo
         ids = config.ids
         self.services: dict[str, Service] = {
             ids["render_api_service_id"]: Service(
@@ -141,6 +201,9 @@ class RenderModel:
                 ids["render_scheduler_service_id"], "feedback-learning-scheduler", "scheduler", "cron_job",
                 ids["render_owner_id"], config.render_env("worker"), None),
         }
+        kv_id = ids.get("render_keyvalue_id", "")
+        self.key_values: dict[str, KeyValue] = {kv_id: KeyValue(kv_id, KEY_VALUE_NAME, ids["render_owner_id"])} \
+            if kv_id else {}
         self._tasks: set[asyncio.Task] = set()
 
     async def boot(self) -> None:
@@ -202,6 +265,25 @@ class RenderModel:
             if previous is not None:
                 # Render keeps the old instance serving when an update fails: bring it back.
                 await self._start(service, previous)
+
+    def branch_head(self) -> str:
+        """The commit a deploy without `commitId` builds: the head of the checkout's `main` (blocking: git)."""
+        return (branch_head(self.repo) if self.repo else None) or self.config.head_sha
+
+    def find_commit(self, sha: str) -> Commit | None:
+        """A registered commit, or one the checkout has (registered now, its build from its trailer)."""
+        commit = self.config.commit(sha)
+        if commit is None and self.repo is not None:
+            found = read_commit(self.repo, sha)
+            commit = self.config.register(found) if found else None
+        return commit
+
+    def auto_deploy(self, commit: Commit) -> list[Service]:
+        """A new commit on `main`: deployed (trigger `new_commit`) on every service with auto-deploy on."""
+        chosen = [s for s in self.services.values() if s.auto_deploy]
+        for service in chosen:
+            self.deploy(service, commit, "new_commit")
+        return chosen
 
     def rollback(self, service: Service, target: Deploy) -> Deploy:
         """A new deploy (trigger `rollback`) restarting the target deploy's snapshot."""

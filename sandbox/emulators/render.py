@@ -1,9 +1,9 @@
-"""Render REST API emulator (`/v1`): services, deploys, env vars, rollback; logs/metrics in render_obs."""
+"""Render REST API emulator (`/v1`): services, deploys, env vars, rollback, key value; logs/metrics in render_obs."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from dataclasses import asdict
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -13,7 +13,7 @@ from starlette.routing import Route
 from sandbox.config import Commit, commit_sha
 from sandbox.emulators.common import bearer_auth, build_app, json_body, render_error
 from sandbox.emulators.render_obs import Observability, parse_time
-from sandbox.render_model import SUCCESS, RenderModel, Service, rfc3339
+from sandbox.render_model import KEY_VALUE_STATUSES, SUCCESS, RenderModel, Service, rfc3339
 
 MAX_LIMIT = 100
 
@@ -72,11 +72,37 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
             found = [s for s in found if s.type in q.getlist("type")]
         if q.getlist("ownerId"):
             found = [s for s in found if s.owner_id in q.getlist("ownerId")]
+        if q.getlist("suspended"):
+            found = [s for s in found if s.to_json()["suspended"] in q.getlist("suspended")]
         return _page([(s.id, s.to_json()) for s in found], request, "service")
 
     async def get_service(request: Request) -> Response:
         service = service_or_404(request)
-        return service if isinstance(service, Response) else JSONResponse(service.to_json())
+        if isinstance(service, Response) or request.method == "GET":
+            return service if isinstance(service, Response) else JSONResponse(service.to_json())
+        # PATCH with a partial Service body (docs/providers.md#render-service-update): the auto-deploy switch.
+        body = json_body(await request.body())
+        if not isinstance(body, dict):
+            return render_error(400, "request body must be a JSON object")
+        problem = service.update(body)
+        return render_error(400, problem) if problem else JSONResponse(service.to_json())
+
+    def key_value_or_404(request: Request):
+        kv = model.key_values.get(request.path_params["key_value_id"])
+        return kv if kv is not None else render_error(404, "key value instance not found")
+
+    async def list_key_values(request: Request) -> Response:
+        q = request.query_params
+        found = list(model.key_values.values())
+        if q.getlist("name"):
+            found = [kv for kv in found if kv.name in q.getlist("name")]
+        if q.getlist("ownerId"):
+            found = [kv for kv in found if kv.owner_id in q.getlist("ownerId")]
+        return _page([(kv.id, kv.to_json()) for kv in found], request, "keyValue")
+
+    async def get_key_value(request: Request) -> Response:
+        kv = key_value_or_404(request)
+        return kv if isinstance(kv, Response) else JSONResponse(kv.to_json())
 
     async def list_owners(request: Request) -> Response:
         owner = {"id": model.config.ids["render_owner_id"], "name": "digitalbrains",
@@ -94,8 +120,11 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
             body = body or {}
             if body.get("clearCache", "do_not_clear") not in ("clear", "do_not_clear"):
                 return render_error(400, f"invalid clearCache {body.get('clearCache')!r}")
-            sha = body.get("commitId") or model.config.head_sha
-            commit = model.config.commit(sha)
+            # Without commitId Render deploys the branch head (docs/providers.md#render-deploy-trigger).
+            sha = body.get("commitId") or await asyncio.to_thread(model.branch_head)
+            if not isinstance(sha, str):
+                return render_error(400, f"commitId must be a string; got {sha!r}")
+            commit = model.config.commit(sha) or await asyncio.to_thread(model.find_commit, sha)
             if commit is None:
                 return render_error(400, f"commit {sha} not found in the service's repository")
             return JSONResponse(model.deploy(service, commit).to_json(), status_code=201)
@@ -175,15 +204,24 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
         body = json_body(await request.body())
         if not isinstance(body, dict) or not isinstance(body.get("build"), list):
             return JSONResponse({"error": 'body must be {"message": str, "build": [flags]}'}, status_code=400)
-        commit = Commit(commit_sha(), str(body.get("message", "sandbox commit")),
-                        tuple(str(f) for f in body["build"]), rfc3339(time.time()))
-        model.config.commits.append(asdict(commit) | {"build": list(commit.build)})
+        commit = model.config.register(Commit(commit_sha(), str(body.get("message", "sandbox commit")),
+                                              tuple(str(f) for f in body["build"]), rfc3339(time.time())))
         return JSONResponse({"sha": commit.sha}, status_code=201)
+
+    async def key_value_status(request: Request) -> Response:
+        """Internal (token-free): what the keyvalue-unavailable fault changes (the Redis keeps answering)."""
+        body = json_body(await request.body())
+        if not isinstance(body, dict) or body.get("status") not in KEY_VALUE_STATUSES:
+            return JSONResponse({"error": f'body must be {{"status": one of {", ".join(KEY_VALUE_STATUSES)}}}'},
+                                status_code=400)
+        for kv in model.key_values.values():
+            kv.status, kv.updated_at = body["status"], time.time()
+        return JSONResponse([kv.to_json() for kv in model.key_values.values()])
 
     routes = [
         Route("/v1/owners", list_owners),
         Route("/v1/services", list_services),
-        Route("/v1/services/{service_id}", get_service),
+        Route("/v1/services/{service_id}", get_service, methods=["GET", "PATCH"]),
         Route("/v1/services/{service_id}/deploys", deploys, methods=["GET", "POST"]),
         Route("/v1/services/{service_id}/deploys/{deploy_id}", get_deploy),
         Route("/v1/services/{service_id}/rollback", rollback, methods=["POST"]),
@@ -191,8 +229,11 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
         Route("/v1/services/{service_id}/resume", suspend, methods=["POST"]),
         Route("/v1/services/{service_id}/env-vars", env_vars, methods=["GET", "PUT"]),
         Route("/v1/services/{service_id}/env-vars/{key}", env_var, methods=["GET", "PUT", "DELETE"]),
+        Route("/v1/key-value", list_key_values),
+        Route("/v1/key-value/{key_value_id}", get_key_value),
         *obs.routes(),
     ]
-    internal = [Route("/_sandbox/commits", push_commit, methods=["POST"])]
+    internal = [Route("/_sandbox/commits", push_commit, methods=["POST"]),
+                Route("/_sandbox/key-value-status", key_value_status, methods=["POST"])]
     return build_app(routes, auth=bearer_auth(token, render_error), error=render_error, extra_internal=internal,
                      rate_limit_prefix="Ratelimit-")

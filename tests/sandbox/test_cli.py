@@ -20,8 +20,8 @@ stack = module_stack()
 
 STATUS_KEYS = {"api_url", "frontend_url", "render_api_url", "vercel_api_url", "supabase_api_url",
                "pinecone_api_url", "database_url", "redis_url", "render_api_service_id",
-               "render_worker_service_id", "render_owner_id", "vercel_project_id", "vercel_team_id",
-               "vercel_alias", "supabase_project_ref", "pinecone_index", "app_repo", "owner_email",
+               "render_worker_service_id", "render_owner_id", "render_keyvalue_id", "vercel_project_id",
+               "vercel_team_id", "vercel_alias", "supabase_project_ref", "pinecone_index", "app_repo", "owner_email",
                "owner_password", "share_url", "secrets", "pids", "state_dir"}
 
 

@@ -31,6 +31,7 @@ def test_ids_have_the_real_formats(stack):
     assert s["secrets"]["SUPABASE_ACCESS_TOKEN"].startswith("sbp_")
     assert s["secrets"]["PINECONE_API_KEY"].startswith("pcsk_")
     assert re.fullmatch(r"crn-[a-z0-9]{20}", s["render_scheduler_service_id"])
+    assert re.fullmatch(r"red-[a-z0-9]{20}", s["render_keyvalue_id"])
     assert s["render_api_url"].endswith("/v1")
 
 
