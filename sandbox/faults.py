@@ -17,8 +17,10 @@ from sandbox.switches import (
     Baseline,
     Build,
     IndexState,
+    KeyValueState,
     MigrationRemoved,
     RenderEnv,
+    RenderSuspended,
     RlsDisabled,
     Switch,
     VercelEnv,
@@ -67,6 +69,14 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     _fault("api-redis-missing", "/health 503, learning jobs never reach the worker",
            RenderEnv("api", "REDIS_URL", None),
            "redis-url", "render-env-baseline", "health-public", "feedback-learning", "no-p0-p1-errors"),
+    # A suspended worker takes no job (learning jobs stay queued) and, having no process, logs nothing.
+    _fault("worker-suspended", "worker process stopped, learning jobs stay queued",
+           RenderSuspended("worker"),
+           "topology", "feedback-learning"),
+    # Only the control plane's record changes: the Redis behind it keeps answering, so the data plane passes.
+    _fault("keyvalue-unavailable", "Key Value instance not available",
+           KeyValueState("suspended"),
+           "topology"),
     _fault("node-version-mismatch", "project runtime != engines 20.x",
            VercelNodeVersion("18.x"),
            "node-version"),
@@ -97,6 +107,11 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     _fault("worker-stalled", "jobs stuck in processing",
            Build("worker", ("worker-stalled",), "perf: batch learning jobs"),
            "feedback-learning"),
+    # The worker reads its Redis list as a stream: every read of a non-empty queue fails (an error line each
+    # time) and a job is only finished by the recovery sweep, 30-45 s after it was queued.
+    _fault("worker-queue-broken", "worker cannot read its queue (errors); jobs finish only via recovery, late",
+           Build("worker", ("worker-queue-broken",), "refactor: learning jobs read from a Redis stream"),
+           "feedback-learning", "no-p0-p1-errors"),
     _fault("p0-in-logs", "critical lines in app logs",
            Build("api", ("p0-in-logs",), "feat: eager cache warm-up"),
            "no-p0-p1-errors"),

@@ -59,6 +59,25 @@ class Operator:
         body = [{"key": k, "value": v} for k, v in env.items()]
         self._ok(self.render.put(f"/services/{self.service(role)}/env-vars", json=body))
 
+    def render_service(self, role: str) -> dict:
+        return self._ok(self.render.get(f"/services/{self.service(role)}")).json()
+
+    def suspend(self, role: str) -> None:
+        self._ok(self.render.post(f"/services/{self.service(role)}/suspend"))
+
+    def resume(self, role: str) -> None:
+        self._ok(self.render.post(f"/services/{self.service(role)}/resume"))
+
+    def auto_deploy(self, role: str, value: str) -> None:
+        self._ok(self.render.patch(f"/services/{self.service(role)}", json={"autoDeploy": value}))
+
+    def keyvalue_status(self) -> str:
+        return self._ok(self.render.get(f"/key-value/{self.c.ids['render_keyvalue_id']}")).json()["status"]
+
+    def set_keyvalue_status(self, status: str) -> None:
+        self._ok(httpx.post(self.c.url("render") + "/_sandbox/key-value-status", timeout=HTTP_TIMEOUT_S,
+                            json={"status": status}))
+
     def newest_deploy(self, role: str) -> dict:
         rows = self._ok(self.render.get(f"/services/{self.service(role)}/deploys", params={"limit": 1})).json()
         return rows[0]["deploy"]

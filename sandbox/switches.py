@@ -43,21 +43,29 @@ class Undone:
 
 @dataclass(frozen=True)
 class RenderBaseline:
-    """A Render service's env back to the baseline (one PUT of the list) and `release_sha` live."""
+    """A Render service running (resumed), auto-deploying, its env back to the baseline (one PUT of the
+    list) and `release_sha` live."""
 
     service: str
 
     def restore(self, op: Operator, saved: dict) -> Undone:
-        role, c = self.service, op.c
+        role, c, done = self.service, op.c, []
+        service = op.render_service(role)
+        if service["suspended"] != "not_suspended":
+            op.resume(role)
+            done.append(f"render {role}: resumed")
+        if service["autoDeploy"] != "yes":
+            op.auto_deploy(role, "yes")
+            done.append(f"render {role}: autoDeploy yes")
         baseline = c.render_env(role)
         env_changed = op.render_env(role) != baseline
         if env_changed:
             op.replace_env(role, baseline)
         newest = op.newest_deploy(role)
         if not env_changed and newest["status"] == "live" and newest["commit"]["id"] == c.head_sha:
-            return Undone()
-        return Undone(redeploys=((f"render {role}: baseline redeployed",
-                                  lambda: expect(f"{role} deploy", op.deploy(role, c.head_sha), "live")),))
+            return Undone(tuple(done))
+        return Undone(tuple(done), ((f"render {role}: baseline redeployed",
+                                     lambda: expect(f"{role} deploy", op.deploy(role, c.head_sha), "live")),))
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,17 @@ class IndexReady:
 
 
 @dataclass(frozen=True)
+class KeyValueAvailable:
+    """The Render Key Value instance `available` again."""
+
+    def restore(self, op: Operator, saved: dict) -> Undone:
+        if op.keyvalue_status() == "available":
+            return Undone()
+        op.set_keyvalue_status("available")
+        return Undone(("render key value: available",))
+
+
+@dataclass(frozen=True)
 class MigrationRecorded:
     """A removed migration row inserted again (from what its removal saved)."""
 
@@ -121,7 +140,7 @@ class RlsEnabled:
         return Undone((f"sql: row level security on {self.table}",))
 
 
-Baseline = RenderBaseline | VercelBaseline | IndexReady | MigrationRecorded | RlsEnabled
+Baseline = RenderBaseline | VercelBaseline | IndexReady | KeyValueAvailable | MigrationRecorded | RlsEnabled
 
 
 # -- switches: how a fault arrives --------------------------------------------------------------------
@@ -161,6 +180,45 @@ class RenderEnv:
             op.put_env(self.service, self.key, self.value)
         # The commit live now: an env fault stacks with a build fault of the same service.
         expect(f"{LABELS[self.service]} deploy", op.deploy(self.service, op.live_sha(self.service)), "live")
+
+
+@dataclass(frozen=True)
+class RenderSuspended:
+    """A Render service suspended through the provider's own call: its process stops, as on Render."""
+
+    service: str
+
+    @property
+    def arrives(self) -> str:
+        return f"{LABELS[self.service]}: POST suspend"
+
+    @property
+    def baseline(self) -> Baseline:
+        return RenderBaseline(self.service)
+
+    def apply(self, op: Operator, saved: dict, others: list[Switch]) -> None:
+        op.suspend(self.service)
+        got = op.render_service(self.service)["suspended"]
+        expect(f"{LABELS[self.service]} suspend", got, "suspended")
+
+
+@dataclass(frozen=True)
+class KeyValueState:
+    """The Render Key Value instance reports a status other than `available` (its Redis keeps answering)."""
+
+    status: str
+    service: str = "redis"
+
+    @property
+    def arrives(self) -> str:
+        return f"Render Key Value: status {self.status}"
+
+    @property
+    def baseline(self) -> Baseline:
+        return KeyValueAvailable()
+
+    def apply(self, op: Operator, saved: dict, others: list[Switch]) -> None:
+        op.set_keyvalue_status(self.status)
 
 
 @dataclass(frozen=True)

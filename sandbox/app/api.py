@@ -261,8 +261,17 @@ def feedback_job(request: Request) -> JSONResponse:
         row = conn.execute("SELECT * FROM learning_jobs WHERE id = %s", (job_id,)).fetchone()
     if not row:
         raise HTTPException(404, "job not found")
-    return JSONResponse({k: (v.isoformat() if isinstance(v, datetime) else v if v is None or isinstance(v, int)
-                             else str(v)) for k, v in row.items()})
+    job = dict(row)
+    # When it went `completed` (finished_at is also set for a failed job).
+    job["completed_at"] = row["finished_at"] if row["status"] == "completed" else None
+    return JSONResponse({k: _job_value(v) for k, v in job.items()})
+
+
+def _job_value(v):
+    """A job column as JSON: times ISO-8601 in UTC (created_at, started_at, completed_at, finished_at)."""
+    if isinstance(v, datetime):
+        return v.astimezone(UTC).isoformat()
+    return v if v is None or isinstance(v, int) else str(v)
 
 
 def delete_feedback(request: Request) -> JSONResponse:

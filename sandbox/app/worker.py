@@ -44,6 +44,18 @@ def process(settings: Settings, job_id: str) -> str:
     return "completed"
 
 
+def take(client: redis.Redis, settings: Settings) -> str | None:
+    """One job id from the queue (waiting up to POP_TIMEOUT s), or None."""
+    if settings.has(BuildFlag.WORKER_QUEUE_BROKEN):
+        # The stream refactor: it reads the queue as a Redis stream while the API still pushes to a list,
+        # so a read of a non-empty queue fails (WRONGTYPE) and no job is ever taken from it; only the
+        # recovery sweep (`_recover`) still finds the jobs, once they are old enough.
+        entries = client.xread({learning.QUEUE_KEY: "$"}, count=1, block=POP_TIMEOUT * 1000)
+        return entries[0][1][0][1][b"job_id"].decode() if entries else None
+    item = client.blpop([learning.QUEUE_KEY], timeout=POP_TIMEOUT)
+    return item[1].decode() if item else None
+
+
 def run(settings: Settings, stop: threading.Event) -> None:
     if not settings.redis_url:
         # Misconfigured deploy: stay up (as Render would) but do nothing, loudly.
@@ -58,7 +70,11 @@ def run(settings: Settings, stop: threading.Event) -> None:
             if time.monotonic() >= next_recover:
                 next_recover = time.monotonic() + RECOVER_EVERY
                 _recover(settings)
-            item = client.blpop([learning.QUEUE_KEY], timeout=POP_TIMEOUT)
+            job_id = take(client, settings)
+        except redis.ResponseError as exc:
+            log.error("cannot read the job queue %s: %s", learning.QUEUE_KEY, exc)
+            stop.wait(1.0)
+            continue
         except redis.RedisError as exc:
             log.error("redis unavailable: %s", type(exc).__name__)
             stop.wait(1.0)
@@ -67,11 +83,11 @@ def run(settings: Settings, stop: threading.Event) -> None:
             log.error("database unavailable: %s", type(exc).__name__)
             stop.wait(1.0)
             continue
-        if item:
+        if job_id:
             try:
-                process(settings, item[1].decode())
+                process(settings, job_id)
             except psycopg.Error as exc:
-                log.error("job %s: database error %s", item[1].decode(), type(exc).__name__)
+                log.error("job %s: database error %s", job_id, type(exc).__name__)
     client.close()
 
 

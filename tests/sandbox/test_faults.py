@@ -212,3 +212,41 @@ def test_vercel_faults_in_a_real_browser(stack):
         finally:
             browser.close()
     assert served_build(stack) == "healthy"
+
+
+def test_worker_suspended_keyvalue_unavailable_and_worker_queue_broken_then_clear(stack):
+    token, api = stack.owner_token(), stack.status["api_url"]
+    wid, kv = stack.status["render_worker_service_id"], stack.status["render_keyvalue_id"]
+    params = {"ownerId": stack.status["render_owner_id"], "resource": wid, "level": "error", "limit": 5,
+              "text": "cannot read the job queue*"}
+    stack.fault("worker-suspended")
+    stack.fault("keyvalue-unavailable")
+    run = f"faults-{uuid.uuid4().hex[:8]}"
+    try:
+        with stack.render() as r:
+            assert r.get(f"/services/{wid}").json()["suspended"] == "suspended"
+            assert not (stack.state_dir / "pids" / "worker.pid").exists(), "a suspended worker has no process"
+            assert r.get(f"/key-value/{kv}").json()["status"] == "suspended"
+        assert httpx.get(api + "/health", timeout=5).json()["checks"]["redis"] == "ok", "the Redis still answers"
+        job = _learning_job(stack, token, run)
+        with pytest.raises(pytest.fail.Exception):
+            wait_until(lambda: _job_status(stack, token, job) != "queued", timeout=2, what="a job taken")
+        stack.clear()
+        with stack.render() as r:
+            assert r.get(f"/services/{wid}").json()["suspended"] == "not_suspended"
+            assert r.get(f"/key-value/{kv}").json()["status"] == "available"
+        wait_until(lambda: _job_status(stack, token, job) == "completed", what="job completed after resume")
+    finally:
+        httpx.delete(f"{api}/feedback/events", params={"run_id": run}, headers=_auth(token), timeout=5)
+    stack.fault("worker-queue-broken")
+    run = f"faults-{uuid.uuid4().hex[:8]}"
+    try:
+        job = _learning_job(stack, token, run)
+        with stack.render() as r:
+            lines = wait_until(lambda: r.get("/logs", params=params).json()["logs"], what="queue read errors")
+        assert "WRONGTYPE" in lines[0]["message"]
+        assert _job_status(stack, token, job) == "queued", "the broken worker takes nothing from its queue"
+    finally:
+        httpx.delete(f"{api}/feedback/events", params={"run_id": run}, headers=_auth(token), timeout=5)
+        stack.clear()
+    assert _active(stack) == []

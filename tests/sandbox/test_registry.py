@@ -42,6 +42,9 @@ class FakeOperator:
         self.served_frontend = {"sha": head, "env": self._vercel_env()}
         self.index = {"ready": True, "state": "Ready"}
         self.migrations, self.rls = {MIGRATION_ROW[1]: MIGRATION_ROW}, True
+        self.suspended = {role: False for role in self.env}
+        self.auto = {role: "yes" for role in self.env}
+        self.keyvalue = "available"
         self.pushed: dict[str, list[str]] = {}
 
     def world(self) -> dict:
@@ -58,6 +61,24 @@ class FakeOperator:
         return {e["key"]: e["value"] for e in self.vercel_env}
 
     # Render
+    def render_service(self, role):
+        return {"suspended": "suspended" if self.suspended[role] else "not_suspended", "autoDeploy": self.auto[role]}
+
+    def suspend(self, role):
+        self.suspended[role] = True
+
+    def resume(self, role):
+        self.suspended[role] = False
+
+    def auto_deploy(self, role, value):
+        self.auto[role] = value
+
+    def keyvalue_status(self):
+        return self.keyvalue
+
+    def set_keyvalue_status(self, status):
+        self.keyvalue = status
+
     def render_env(self, role):
         return dict(self.env[role])
 
@@ -164,6 +185,17 @@ def test_build_faults_of_one_service_stack_into_one_release():
     # Another service's build fault does not carry the API's flags.
     faults.apply(op, "worker-stalled", {}, ["bad-deploy-health", "share-writes-training"])
     assert op.c.commit(op.live_sha("worker")).build == ("worker-stalled",)
+
+
+def test_clear_resumes_a_suspended_service_and_turns_auto_deploy_back_on():
+    # A release conductor turns auto-deploy off after a rollback; --clear puts the healthy baseline back.
+    op = FakeOperator(_config())
+    baseline = op.world()
+    op.auto_deploy("api", "no")
+    faults.apply(op, "worker-suspended", {}, [])
+    assert op.suspended["worker"] and op.world() != baseline
+    assert set(faults.clear(op, {})) == {"render worker: resumed", "render api: autoDeploy yes"}
+    assert op.world() == baseline
 
 
 def test_a_deploy_that_settles_otherwise_is_a_fault_error():
