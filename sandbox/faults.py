@@ -92,9 +92,10 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     _fault("e2e-bypass-enabled", "dashboard skips login",
            VercelEnv("NEXT_PUBLIC_E2E_BYPASS_AUTH", "1"),
            "vercel-env-baseline"),
+    # Section 1's topology names the index Ready too, beside the data-plane check.
     _fault("pinecone-not-ready", "describe shows not ready",
            IndexState("ScalingUp"),
-           "data-plane-ready"),
+           "data-plane-ready", "topology"),
     _fault("deploy-build-failed", "newest deploy build_failed (the old one keeps serving)",
            Build("api", (BUILD_FAILS,), "chore: bump build toolchain (broken lockfile)", settles="build_failed"),
            "render-live"),
