@@ -34,6 +34,9 @@ class RedactingStream:
             return self._stream.write(text)  # a progress dot or letter cannot hold a secret
         return self._stream.write(redact(text, self._config))
 
+    def flush(self) -> None:  # after every progress letter: spared the __getattr__ round trip
+        self._stream.flush()
+
     def __getattr__(self, name: str) -> Any:
         # flush, isatty, encoding, fileno...: the terminal writer asks the real stream.
         return getattr(self._stream, name)
