@@ -77,6 +77,17 @@ class SupabaseClient(ProviderClient):
             result.append(Migration(version=str(row["version"]), name=None if name is None else str(name)))
         return result
 
+    def apply_migration(self, ref: str, name: str, query: str) -> None:
+        """`POST /v1/projects/{ref}/database/migrations {"query", "name"}` (200 or 201): what Supabase's MCP tool
+        `apply_migration` calls; the migration then shows in `list_migrations`, its version assigned by Supabase
+        or taken from the name (UNCONFIRMED; docs/providers.md#supabase-apply-migration).
+
+        Never repeated after a 5xx or a read timeout: the server may have applied it, and a migration run twice
+        is not the same as once. The caller re-lists and decides.
+        """
+        self._request("POST", f"/v1/projects/{ref}/database/migrations", json={"query": query, "name": name},
+                      ok=(200, 201), idempotent=False)
+
     def project_health(self, ref: str, services: Sequence[str] = DEFAULT_HEALTH_SERVICES) -> list[ServiceHealth]:
         """`GET /v1/projects/{ref}/health?services=db&services=auth...` -> `[{name, healthy, status}]`.
 

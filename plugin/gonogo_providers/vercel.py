@@ -199,16 +199,9 @@ class VercelClient(ProviderClient):
         result = []
         for response, envs in self._pages(f"/v10/projects/{project_id}/env", self._q(target=target), "envs"):
             for env in envs:
-                if not isinstance(env, dict) or not isinstance(env.get("key"), str):
-                    raise self._malformed(response, "an env entry without `key`")
-                raw_target = env.get("target")
-                targets = (raw_target,) if isinstance(raw_target, str) else tuple(raw_target or ())
-                if target is not None and target not in targets:
-                    continue
-                result.append(EnvVar(
-                    id=str(env.get("id", "")), key=env["key"], value=env.get("value"), type=env.get("type"),
-                    targets=targets, git_branch=env.get("gitBranch"),
-                ))
+                var = self._env_var(response, env)
+                if target is None or target in var.targets:
+                    result.append(var)
         return result
 
     def upsert_env(
@@ -232,7 +225,42 @@ class VercelClient(ProviderClient):
                 reason=f"did not store {key}", detail=scrub(str(failed), (value, *self._secrets))[:200],
             )
 
+    def get_env(self, project_id: str, env_id: str) -> EnvVar:
+        """`GET /v1/projects/{id}/env/{envId}`: one var, decrypted (docs/providers.md#vercel-env-writes)."""
+        response = self._request("GET", f"/v1/projects/{project_id}/env/{env_id}", params=self._q())
+        return self._env_var(response, self._json(response))
+
+    def delete_env(self, project_id: str, env_id: str) -> None:
+        """`DELETE /v9/projects/{id}/env/{envId}` (200 or 204): removes the var from every target it has."""
+        self._request("DELETE", f"/v9/projects/{project_id}/env/{env_id}", params=self._q(), ok=(200, 204))
+
+    def _env_var(self, response: httpx.Response, env: Any) -> EnvVar:
+        if not isinstance(env, dict) or not isinstance(env.get("key"), str):
+            raise self._malformed(response, "an env entry without `key`")
+        raw_target = env.get("target")
+        targets = (raw_target,) if isinstance(raw_target, str) else tuple(raw_target or ())
+        return EnvVar(id=str(env.get("id", "")), key=env["key"], value=env.get("value"), type=env.get("type"),
+                      targets=targets, git_branch=env.get("gitBranch"))
+
     # -- deployments -----------------------------------------------------------------------------
+    def create_deployment(
+        self, project_id: str, *, name: str, sha: str, ref: str | None = None, target: str = "production",
+        git: dict[str, Any] | None = None,
+    ) -> Deployment:
+        """`POST /v13/deployments` building commit `sha` for `target` (docs/providers.md#vercel-production-deployments).
+
+        `git` adds the repository fields of the `gitSource` (`repoId`, or `org` and `repo`, as the project's
+        `link` gives them); `type` is `github`. Answers the new deployment (200 or 201, UNCONFIRMED). Never
+        repeated after a 5xx or a read timeout: that could build a second deployment.
+        """
+        source: dict[str, Any] = {"type": "github", **(git or {}), "sha": sha}
+        if ref:
+            source["ref"] = ref
+        body = {"name": name, "project": project_id, "target": target, "gitSource": source}
+        response = self._request("POST", "/v13/deployments", params=self._q(), json=body, ok=(200, 201),
+                                 idempotent=False)
+        return self._deployment(response, self._json(response))
+
     def list_deployments(
         self,
         project_id: str,
