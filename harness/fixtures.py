@@ -9,7 +9,7 @@ import json
 import subprocess
 import uuid
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -260,6 +260,40 @@ def persona_regression(gate, thresholds: dict, tmp_path: Path, evidence):
 
 
 # ------------------------------------------------------------------------------ soak
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("runbook").addoption(
+        "--soak-since", dest="soak_since", default=None, metavar="ISO8601",
+        help="open the soak window at this UTC time instead of now, so it ends when it would have and reads the "
+             "logs since then (a resumed release keeps its soak window; default: now)")
+
+
+def parse_soak_since(value: str | None) -> datetime | None:
+    """`--soak-since` as an aware UTC datetime (a value without a zone is UTC); None when not given."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise pytest.UsageError(f"--soak-since {value!r} is not an ISO 8601 time; give e.g. "
+                                "2026-11-24T10:00:00Z") from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    parse_soak_since(config.getoption("soak_since", None))  # a bad value is exit 4 before any test runs
+
+
+def soak_window_for(finished: list[datetime], duration: float, poll_interval: float,
+                    since: datetime | None = None) -> SoakWindow:
+    """Errors count from the newer deploy's finish (never later than `since`); observation runs `duration`
+    seconds from `since`, or from now."""
+    start = (max(finished) if finished else utcnow()).astimezone(UTC)
+    if since is not None:
+        start = min(start, since)
+    interval = min(poll_interval, max(1.0, duration / 4))
+    return SoakWindow(start=start, duration=duration, interval=interval, observe_from=since or utcnow())
+
+
 @pytest.fixture(scope="session")
 def soak_window(pytestconfig: pytest.Config, render, target: Target, thresholds: dict) -> SoakWindow:
     duration = pytestconfig.getoption("soak_duration") or target.soak_duration_s
@@ -267,9 +301,8 @@ def soak_window(pytestconfig: pytest.Config, render, target: Target, thresholds:
     # errors of a worker deploy that has since been replaced are not blamed on what is live now.
     finished = [d.finished_at for d in (render.latest_deploy(target.render_api_service_id),
                                         render.latest_deploy(target.render_worker_service_id)) if d and d.finished_at]
-    start = (max(finished) if finished else utcnow()).astimezone(UTC)
-    interval = min(thresholds["soak_poll_interval_s"], max(1.0, duration / 4))
-    return SoakWindow(start=start, duration=duration, interval=interval)
+    since = parse_soak_since(pytestconfig.getoption("soak_since"))
+    return soak_window_for(finished, duration, thresholds["soak_poll_interval_s"], since)
 
 
 @pytest.fixture
