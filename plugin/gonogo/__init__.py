@@ -1,8 +1,9 @@
-"""gonogo: fold the stage outcomes of a pytest run into one fail-closed GO / NO-GO verdict."""
+"""gonogo: fold the stage outcomes of a pytest run into one fail-closed GO / NO-GO / INCONCLUSIVE verdict."""
 
 from __future__ import annotations
 
 from gonogo.evidence import Evidence
+from gonogo.inconclusive import Inconclusive
 
 # The public API for conftest authors (see the README, "API for conftest.py").
 from gonogo.plugin import criterion_of, current_evidence, get_runbook, get_settings, selected_stages
@@ -12,6 +13,7 @@ from gonogo.runbook import POST_DEPLOY_STAGES, STAGES, Criterion, Runbook, Waive
 from gonogo.settings import Settings
 from gonogo.verdict import (
                             EXIT_GO,
+                            EXIT_INCONCLUSIVE,
                             EXIT_NO_GO,
                             EXIT_ROLLBACK_FAILED,
                             EXIT_USAGE,
@@ -23,10 +25,10 @@ from gonogo.verdict import (
 )
 
 __all__ = [
-    "EXIT_GO", "EXIT_NO_GO", "EXIT_USAGE", "EXIT_ROLLBACK_FAILED", "SCHEMA", "STAGES", "POST_DEPLOY_STAGES",
-    "Criterion", "CriterionResult", "Evidence", "RollbackAction", "RollbackMode", "RollbackResult",
-    "Runbook", "Settings", "Status", "TestRecord", "Verdict", "Waiver", "criterion_of", "current_evidence",
-    "get_runbook", "get_settings", "redact", "redact_text", "selected_stages",
+    "EXIT_GO", "EXIT_NO_GO", "EXIT_USAGE", "EXIT_ROLLBACK_FAILED", "EXIT_INCONCLUSIVE", "SCHEMA", "STAGES",
+    "POST_DEPLOY_STAGES", "Criterion", "CriterionResult", "Evidence", "Inconclusive", "RollbackAction",
+    "RollbackMode", "RollbackResult", "Runbook", "Settings", "Status", "TestRecord", "Verdict", "Waiver",
+    "criterion_of", "current_evidence", "get_runbook", "get_settings", "redact", "redact_text", "selected_stages",
 ]
 
 # The verdict's word and its typed reasons and warnings (what a rollback hook gets in `verdict`).

@@ -16,6 +16,8 @@ class Status(str, enum.Enum):
     PASSED = "passed"
     FAILED = "failed"
     ERROR = "error"
+    # What the test depends on to observe failed (a provider it reads through), not what it judges.
+    INCONCLUSIVE = "inconclusive"
     SKIPPED = "skipped"
     MISSING = "missing"
     WAIVED = "waived"
@@ -26,13 +28,16 @@ class Outcome(str, enum.Enum):
 
     GO = "GO"
     NO_GO = "NO-GO"
+    # Not proven either way: what we look through failed, or nothing was judged. Never GO, never a rollback.
+    INCONCLUSIVE = "INCONCLUSIVE"
 
 
 # Worst first: the verdict is the worst word any reason demands, GO when there is no reason.
-_OUTCOME_SEVERITY = (Outcome.NO_GO, Outcome.GO)
-# The word a blocking criterion that was not proven demands, by its status.
-_DEMANDED_BY = {Status.FAILED: Outcome.NO_GO, Status.ERROR: Outcome.NO_GO, Status.SKIPPED: Outcome.NO_GO,
-                Status.MISSING: Outcome.NO_GO}
+_OUTCOME_SEVERITY = (Outcome.NO_GO, Outcome.INCONCLUSIVE, Outcome.GO)
+# The word a blocking criterion that was not proven demands, by its status: only evidence against the app
+# (a failure, an error) is NO-GO; a criterion that could not be observed or did not run is INCONCLUSIVE.
+_DEMANDED_BY = {Status.FAILED: Outcome.NO_GO, Status.ERROR: Outcome.NO_GO, Status.INCONCLUSIVE: Outcome.INCONCLUSIVE,
+                Status.SKIPPED: Outcome.INCONCLUSIVE, Status.MISSING: Outcome.INCONCLUSIVE}
 
 
 def demanded_by(status: Status) -> Outcome:
@@ -55,6 +60,14 @@ class ReasonKind(str, enum.Enum):
     WORKER_CRASHED = "worker_crashed"  # test (running when the xdist worker died), message
     SESSION_PROBLEM = "session_problem"  # any other problem of the session: message (as recorded)
     NO_BLOCKING = "no_blocking"  # no blocking criterion was in scope
+
+
+# The word each reason of the session demands (NOT_PROVEN's depends on the criterion's status): a run that
+# stopped early or judged nothing is INCONCLUSIVE; a crashed worker, or a problem known only as text (an
+# older file's), stays NO-GO.
+_SESSION_DEMANDS = {ReasonKind.INTERRUPTED: Outcome.INCONCLUSIVE, ReasonKind.COLLECTION_ERROR: Outcome.INCONCLUSIVE,
+                    ReasonKind.NO_BLOCKING: Outcome.INCONCLUSIVE, ReasonKind.WORKER_CRASHED: Outcome.NO_GO,
+                    ReasonKind.SESSION_PROBLEM: Outcome.NO_GO}
 
 
 class WarningKind(str, enum.Enum):
@@ -98,7 +111,7 @@ class Reason:
     def demands(self) -> Outcome:
         if self.kind is ReasonKind.NOT_PROVEN and self.status is not None:
             return demanded_by(self.status)
-        return Outcome.NO_GO
+        return _SESSION_DEMANDS.get(self.kind, Outcome.NO_GO)
 
     @property
     def derived(self) -> bool:

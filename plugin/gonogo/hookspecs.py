@@ -15,13 +15,24 @@ if TYPE_CHECKING:
 def pytest_gonogo_rollback_actions(
     config: pytest.Config, verdict: Verdict, scopes: tuple[str, ...]
 ) -> Iterable[RollbackAction] | None:
-    """Return the rollback actions for a NO-GO verdict.
+    """Return the rollback actions for a NO-GO verdict (or those an INCONCLUSIVE one would have taken).
 
-    Called once, on the controller, only when the verdict is NO-GO and a stage after the deploy
-    (smoke, postdeploy, soak) was in scope, and unless ``--rollback=off``. ``scopes`` is the sorted
-    union of the ``rollback`` scopes of the blocking criteria that failed or errored; with none, the
-    hook is not called. Each
-    implementation is called on its own, so one that raises does not hide the others.
+    Called once, on the controller, only when a stage after the deploy (smoke, postdeploy, soak) was in
+    scope, and unless ``--rollback=off``. On NO-GO, ``scopes`` is the sorted union of the ``rollback``
+    scopes of the blocking criteria that failed or errored, and the actions are planned or run. On
+    INCONCLUSIVE (``verdict.outcome``), ``scopes`` is that of the blocking criteria that were inconclusive,
+    and the actions are only listed, never run: building an action must not act. With no scope, the hook
+    is not called. Each implementation is called on its own, so one that raises does not hide the others.
+    """
+
+
+def pytest_gonogo_inconclusive_exceptions(config: pytest.Config) -> Iterable[type[BaseException]] | None:
+    """Return the exception types that mean "we could not observe", not "the app is wrong".
+
+    A test (or its fixture, in setup or teardown) that fails with one of them, or with
+    ``gonogo.Inconclusive``, is ``inconclusive``: say, a provider API that timed out or refused our own
+    credential. Asked once per session where tests run (each xdist worker, or the single process); the
+    answers of all implementations are unioned. One that raises is a usage error.
     """
 
 

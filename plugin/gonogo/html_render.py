@@ -38,6 +38,7 @@ footer { order: 3; }
 .gonogo th { background: #f6f8fa; }
 .gonogo .st { font-weight: bold; }
 .gonogo tr.gonogo-bad td { background: #ffebe9; }
+.gonogo tr.gonogo-warn td { background: #fff8c5; }
 .gonogo-ev { margin: 6px 0 10px; font-size: 13px; }
 .gonogo-ev pre { white-space: pre-wrap; background: #f6f8fa; padding: 6px; max-height: 320px; overflow: auto;
                  margin: 2px 0; }
@@ -73,8 +74,9 @@ def criteria_table(view: VerdictView, esc: Escape) -> str:
     rows = []
     for r in view.criteria:
         advisory = f" <em>{esc(r.advisory)}</em>" if r.advisory else ""
-        # A blocking criterion that stands in the way of GO is tinted, so the eye finds it in a long table.
-        tint = ' class="gonogo-bad"' if r.blocks else ""
+        # A blocking criterion that stands in the way of GO is tinted (red, or amber for one that only could not
+        # be judged), so the eye finds it in a long table.
+        tint = f' class="gonogo-{r.status.tone.value}"' if r.blocks else ""
         rows.append(f"<tr{tint}><td>{esc(r.id)}{advisory}</td><td>{esc(r.title)}</td><td>{esc(r.stage)}</td>"
                     f"<td>{esc(r.go_no_go)}</td>{_toned('td', r.status, esc, 'st')}<td>{esc(r.tests)}</td>"
                     f"<td>{esc(r.time)}</td></tr>")

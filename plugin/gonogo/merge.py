@@ -11,7 +11,17 @@ from typing import Any
 
 from gonogo.rollback import RollbackMode, RollbackResult
 from gonogo.runbook import Criterion
-from gonogo.verdict import EXIT_USAGE, SCHEMA, TestRecord, Verdict, VerdictWarning, WaiverState, WarningKind, fold
+from gonogo.verdict import (
+    EXIT_USAGE,
+    READABLE_SCHEMAS,
+    Outcome,
+    TestRecord,
+    Verdict,
+    VerdictWarning,
+    WaiverState,
+    WarningKind,
+    fold,
+)
 from gonogo.view import VerdictView
 
 Shard = tuple[Verdict, RollbackResult]
@@ -28,8 +38,9 @@ def _load(path: Path) -> dict[str, Any]:
         raise MergeError(f"{path}: cannot read it ({exc.strerror}); fix the path") from None
     except json.JSONDecodeError as exc:
         raise MergeError(f"{path}: not JSON ({exc.msg} at line {exc.lineno}); pass a verdict.json") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise MergeError(f"{path}: schema is not {SCHEMA!r}; pass a verdict.json written by gonogo")
+    if not isinstance(data, dict) or data.get("schema") not in READABLE_SCHEMAS:
+        raise MergeError(f"{path}: schema is not one of {', '.join(READABLE_SCHEMAS)}; pass a verdict.json "
+                         "written by gonogo")
     return data
 
 
@@ -39,7 +50,11 @@ def read(data: dict[str, Any]) -> Shard:
 
 
 def merge(shards: Sequence[Shard]) -> Shard:
-    """One verdict from several: tests of a criterion are pooled, then folded again with the same rules."""
+    """One verdict from several: tests of a criterion are pooled, then folded again with the same rules.
+
+    Always this version's rules: a gonogo.verdict/1 file's NO-GO that only had criteria missing or skipped
+    (or an interrupted session, kept by kind) comes out INCONCLUSIVE.
+    """
     verdicts = [v for v, _ in shards]
     criteria: dict[str, Criterion] = {}
     waivers: dict[str, WaiverState] = {}
@@ -76,20 +91,23 @@ def merge(shards: Sequence[Shard]) -> Shard:
         started_at=min((v.started_at for v in verdicts if v.started_at), default=""),
         finished_at=max((v.finished_at for v in verdicts), default=""),
     )
-    return merged, _merge_rollbacks([r for _, r in shards])
+    return merged, _merge_rollbacks([r for _, r in shards], merged.outcome)
 
 
-def _merge_rollbacks(results: Sequence[RollbackResult]) -> RollbackResult:
+def _merge_rollbacks(results: Sequence[RollbackResult], outcome: Outcome) -> RollbackResult:
     modes = {r.mode for r in results}
     mode = next((m for m in (RollbackMode.AUTO, RollbackMode.PLAN) if m in modes), RollbackMode.OFF)
     scopes = tuple(sorted({s for r in results for s in r.scopes}))
-    return RollbackResult(mode, any(r.triggered for r in results), scopes, tuple(a for r in results for a in r.actions))
+    # A shard's list of what it did not run stands only while the merged verdict is still inconclusive.
+    withheld = outcome is Outcome.INCONCLUSIVE and any(r.withheld for r in results)
+    return RollbackResult(mode, any(r.triggered for r in results), scopes, tuple(a for r in results for a in r.actions),
+                          withheld)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m gonogo",
-        description="gonogo tools. Exit codes: 0 GO, 1 NO-GO, 4 usage error.",
+        description="gonogo tools. Exit codes: 0 GO, 1 NO-GO, 4 usage error, 7 INCONCLUSIVE.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     cmd = sub.add_parser("merge", help="fold the verdict.json files of sharded runs into one")

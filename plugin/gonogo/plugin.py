@@ -68,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     recorder = config.stash.get(recorder_key, None)
     if recorder is not None:
-        for name in ("gonogo-html", "gonogo-markdown", "gonogo-scrub", "gonogo-session"):
+        for name in ("gonogo-html", "gonogo-markdown", "gonogo-scrub", "gonogo-inconclusive", "gonogo-session"):
             plugin = config.pluginmanager.get_plugin(name)
             if plugin is not None:
                 config.pluginmanager.unregister(plugin)

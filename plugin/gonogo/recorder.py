@@ -14,6 +14,7 @@ import pytest
 from gonogo import rollback as rb
 from gonogo._compat import compile_markexpr, stop_xdist_controller
 from gonogo.evidence import evidence_key
+from gonogo.inconclusive import Inconclusive, InconclusiveStatus, exception_types, message_of
 from gonogo.redact import forget_secrets, might_hold_secret, redact, redact_text, secrets_of
 from gonogo.runbook import STAGES, Runbook
 from gonogo.scrub import redact_extras, redact_report, redact_tree
@@ -21,6 +22,8 @@ from gonogo.settings import Settings
 from gonogo.summary import render_summary
 from gonogo.verdict import (
     EXIT_ROLLBACK_FAILED,
+    SEVERITY,
+    Outcome,
     Reason,
     ReasonKind,
     Status,
@@ -36,7 +39,12 @@ from gonogo.view import VerdictView
 criterion_key = pytest.StashKey[str]()
 
 _BY_CATEGORY = {"passed": Status.PASSED, "": Status.PASSED, "failed": Status.FAILED, "error": Status.ERROR,
-                "skipped": Status.SKIPPED, "xfailed": Status.SKIPPED, "xpassed": Status.SKIPPED}
+                "inconclusive": Status.INCONCLUSIVE, "skipped": Status.SKIPPED, "xfailed": Status.SKIPPED,
+                "xpassed": Status.SKIPPED}
+# A test's phases disagree (an inconclusive setup, a failing teardown): the worst wins, as between the tests
+# of a criterion; lower is worse.
+_RANK = {status: n for n, status in enumerate(SEVERITY)}
+_NOT_PROVEN = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE)
 _PHASES = ("setup", "call", "teardown")
 _MESSAGE_LIMIT = 300
 
@@ -109,16 +117,15 @@ class _TestState:
         self.duration_s += duration
         if status is Status.PASSED:
             return
-        if self.outcome is Status.PASSED:
-            self.outcome, self.message = status, message
-        elif status is Status.FAILED and self.outcome is not Status.FAILED:
+        if self.outcome is Status.PASSED or _RANK[status] < _RANK[self.outcome]:
             self.outcome, self.message = status, message
 
     def record(self, nodeid: str) -> TestRecord:
         outcome, message = self.outcome, self.message
         if outcome is Status.PASSED and not self.called:
-            # Set up but never run to the end (interrupted, worker gone): not proof of anything.
-            outcome, message = Status.ERROR, "the test did not run to the end"
+            # Set up but never run to the end (Ctrl-C, pytest.exit): not proof of anything, nor evidence against
+            # the app. A crashed xdist worker's test is an error through the crash report instead.
+            outcome, message = Status.INCONCLUSIVE, "the test did not run to the end (the session was interrupted)"
         return TestRecord(nodeid, self.criterion, outcome, self.duration_s, message, tuple(self.evidence))
 
 
@@ -141,6 +148,10 @@ class GonogoSession:
         self.distributed = False  # the xdist controller: reports come from workers
         # The test running now (setup to teardown), for `gonogo.current_evidence`.
         self.current: pytest.Item | None = None
+        # What makes a failed test inconclusive (the hook is asked at session start) and whether the terminal
+        # was told how to show one (at the first, see InconclusiveStatus).
+        self.inconclusive: tuple[type[BaseException], ...] = (Inconclusive,)
+        self._inconclusive_shown = False
         self.started_at = utc_now()
         self.verdict: Verdict | None = None
         self.rollback: rb.RollbackResult | None = None
@@ -220,8 +231,9 @@ class GonogoSession:
         rep = yield
         cid = item.stash.get(criterion_key, None)
         attrs = rep.__dict__
+        info: dict[str, Any] | None = None
         if cid is not None:
-            info: dict[str, Any] = {"criterion": cid}
+            info = {"criterion": cid}
             if rep.when != "setup":
                 records = item.stash.get(evidence_key, None)
                 if records:
@@ -231,9 +243,16 @@ class GonogoSession:
                 # The controller has no items; a crashed worker's test is attributed through this map.
                 rep.gonogo_map = dict(self.nodemap)
                 self._map_sent = True
-            if rep.longrepr is not None or "wasxfail" in attrs:
-                # Taken before the long report is flattened by redaction, and redacted itself.
-                info["message"] = redact_text(_message(rep), secrets_of(self.config))
+        if rep.outcome == "failed" and isinstance(getattr(call.excinfo, "value", None), self.inconclusive):
+            # Classified where the test ran (an xdist worker has the exception, the controller only its text)
+            # and carried as plain data; outside any criterion too, so the terminal shows it the same.
+            if info is None:
+                info = rep.gonogo = {}
+            info["inconclusive"] = True
+            info["message"] = redact_text(message_of(call.excinfo.value), secrets_of(self.config))
+        elif info is not None and (rep.longrepr is not None or "wasxfail" in attrs):
+            # Taken before the long report is flattened by redaction, and redacted itself.
+            info["message"] = redact_text(_message(rep), secrets_of(self.config))
         # Masked for every reader (the terminal, JUnit, pytest-html): the long report, captured output and
         # properties beyond gonogo's own two (criterion, stage). A clean report has nothing to mask.
         own = 0 if cid is None else 2  # gonogo's own: criterion, stage (see _bind)
@@ -263,13 +282,13 @@ class GonogoSession:
             if extra:
                 self.nodemap.update(extra)
         info = attrs.get("gonogo")
-        cid = info["criterion"] if info else self.nodemap.get(report.nodeid)
+        cid = info.get("criterion") if info else self.nodemap.get(report.nodeid)
         if report.outcome == "passed" and "wasxfail" not in attrs and report.when in _PHASES:
             status, category = Status.PASSED, ""  # most reports: no hook to ask
         else:
             status, category = self._classify(report)
         if cid is None:
-            if status in (Status.FAILED, Status.ERROR):
+            if status in _NOT_PROVEN:  # a failed report for pytest: its exit status is kept on GO
                 self.unmapped_failures += 1
                 if report.when not in _PHASES:
                     self.problems.append(Reason(ReasonKind.WORKER_CRASHED, test=report.nodeid,
@@ -295,6 +314,10 @@ class GonogoSession:
             return Status.ERROR, "error"  # xdist's report for a crashed worker
         if report.outcome == "passed" and "wasxfail" not in report.__dict__:
             return Status.PASSED, ""  # passed is passed whatever the plugins: spare the hook call (most reports)
+        if not self._inconclusive_shown and "inconclusive" in (report.__dict__.get("gonogo") or ()):
+            # Before the terminal (and this) ask how to show the report: "I", "INCONCLUSIVE", yellow.
+            self.config.pluginmanager.register(InconclusiveStatus(), "gonogo-inconclusive")
+            self._inconclusive_shown = True
         answer = self.config.hook.pytest_report_teststatus(report=report, config=self.config)
         category = answer[0] if answer else report.outcome
         status = _BY_CATEGORY.get(category)
@@ -317,6 +340,8 @@ class GonogoSession:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session = session
+        # Asked once, before any test (a broken hook stops the run here, on the controller first).
+        self.inconclusive = exception_types(self.config)
         # What the per-report hooks need to look at (they run for every phase of every test).
         plugins = self.config.pluginmanager
         self.html_report = (not self.is_worker and plugins.hasplugin("html")
@@ -369,8 +394,8 @@ class GonogoSession:
                                    self.settings.rollback_timeout)
         self._write_json()
         code = self.verdict.exit_code
-        if self.rollback.failed:
-            code = EXIT_ROLLBACK_FAILED
+        if self.rollback.failed and self.verdict.outcome is Outcome.NO_GO:
+            code = EXIT_ROLLBACK_FAILED  # (an INCONCLUSIVE run runs no action; a hook that raised is recorded)
         elif self.verdict.go and self.unmapped_failures:
             code = int(exitstatus)
         session.exitstatus = code

@@ -35,6 +35,7 @@ class ActionStatus(str, enum.Enum):
     PLANNED = "planned"
     DONE = "done"
     FAILED = "failed"
+    NOT_RUN = "not_run"  # listed on INCONCLUSIVE: what would be rolled back, never run
 
 
 @dataclass(frozen=True)
@@ -53,18 +54,21 @@ class ActionOutcome:
 
 @dataclass(frozen=True)
 class RollbackResult:
+    """What the rollback did: triggered (planned or run) on NO-GO, or withheld (listed, not run) on INCONCLUSIVE."""
+
     mode: RollbackMode
     triggered: bool = False
     scopes: tuple[str, ...] = ()
     actions: tuple[ActionOutcome, ...] = field(default_factory=tuple)
+    withheld: bool = False
 
     @property
     def failed(self) -> bool:
         return any(a.status is ActionStatus.FAILED for a in self.actions)
 
     def to_json(self) -> dict[str, Any]:
-        return {"mode": self.mode.value, "triggered": self.triggered, "scopes": list(self.scopes),
-                "actions": [a.to_json() for a in self.actions]}
+        return {"mode": self.mode.value, "triggered": self.triggered, "withheld": self.withheld,
+                "scopes": list(self.scopes), "actions": [a.to_json() for a in self.actions]}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> RollbackResult:
@@ -72,33 +76,40 @@ class RollbackResult:
         data = data or {}
         return cls(RollbackMode(data.get("mode", "off")), bool(data.get("triggered")),
                    tuple(str(s) for s in data.get("scopes", ())),
-                   tuple(ActionOutcome.from_json(a) for a in data.get("actions", ())))
+                   tuple(ActionOutcome.from_json(a) for a in data.get("actions", ())), bool(data.get("withheld")))
 
 
-# Only a criterion with evidence of a problem picks what to roll back: one that did not run (missing,
-# skipped) keeps the verdict NO-GO but says nothing about which part of the deploy is bad.
-_ROLLBACK_STATUSES = (Status.FAILED, Status.ERROR)
+# Which criteria pick the scopes, by verdict word. Only evidence of a problem picks what to roll back: on
+# NO-GO the blocking criteria that failed or errored (one that did not run says nothing about which part of
+# the deploy is bad). On INCONCLUSIVE the inconclusive ones pick what is listed, never run: what we look
+# through failed, not the app. GO rolls nothing back.
+_SCOPED_BY = {Outcome.NO_GO: (Status.FAILED, Status.ERROR), Outcome.INCONCLUSIVE: (Status.INCONCLUSIVE,)}
 
 
 def rollback_scopes(verdict: Verdict) -> tuple[str, ...]:
-    """The union of the rollback scopes of the blocking criteria that failed or errored."""
-    return tuple(sorted({s for r in verdict.not_proven() if r.status in _ROLLBACK_STATUSES
-                         for s in r.criterion.rollback}))
+    """The union of the rollback scopes of the blocking criteria that picked them (see _SCOPED_BY)."""
+    statuses = _SCOPED_BY.get(verdict.outcome, ())
+    return tuple(sorted({s for r in verdict.not_proven() if r.status in statuses for s in r.criterion.rollback}))
 
 
 def should_trigger(verdict: Verdict, mode: RollbackMode) -> bool:
-    """Only a NO-GO of a run that included a stage after the deploy rolls anything back."""
-    # NO-GO by name: no other word that is not GO is evidence that the deploy is bad.
-    return (mode is not RollbackMode.OFF and verdict.outcome is Outcome.NO_GO
+    """Only a NO-GO or INCONCLUSIVE run that included a stage after the deploy asks for actions."""
+    return (mode is not RollbackMode.OFF and verdict.outcome in _SCOPED_BY
             and bool(POST_DEPLOY_STAGES & set(verdict.stages)))
 
 
 def perform(config: pytest.Config, verdict: Verdict, mode: RollbackMode, timeout: float) -> RollbackResult:
-    """Ask the hook for actions (once) and record them as planned, or run them in `auto` mode."""
+    """Ask the hook for actions (once) and record them as planned, or run them in `auto` mode.
+
+    On INCONCLUSIVE they are listed as not run, whatever the mode: no action is ever called.
+    """
     scopes = rollback_scopes(verdict)
     if not should_trigger(verdict, mode) or not scopes:
         return RollbackResult(mode)
     actions, outcomes = _collect(config, verdict, scopes)
+    if verdict.outcome is not Outcome.NO_GO:
+        outcomes += [ActionOutcome(a.name, ActionStatus.NOT_RUN, redact(a.detail, config)) for a in actions]
+        return RollbackResult(mode, False, scopes, tuple(outcomes), withheld=True)
     for action in actions:
         if mode is RollbackMode.PLAN:
             outcomes.append(ActionOutcome(action.name, ActionStatus.PLANNED, redact(action.detail, config)))

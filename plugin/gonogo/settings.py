@@ -14,7 +14,8 @@ DEFAULT_VERDICT_JSON = "reports/verdict.json"
 DEFAULT_ROLLBACK_TIMEOUT = 600.0
 
 EXIT_CODES_HELP = ("exit codes: 0 GO, 1 NO-GO, 4 usage or runbook error, "
-                   "6 NO-GO and a rollback action failed")
+                   "6 NO-GO and a rollback action failed, 7 INCONCLUSIVE (not proven either way: never GO, "
+                   "no rollback run)")
 
 HELP = {
     "runbook": f"runbook with the criteria and waivers (default: {DEFAULT_RUNBOOK} in the rootdir; "

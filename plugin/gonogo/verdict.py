@@ -11,17 +11,22 @@ from typing import Any
 from gonogo.findings import Outcome, Reason, ReasonKind, Status, VerdictWarning, WarningKind, demanded_by, worst
 from gonogo.runbook import STAGES, Criterion, Waiver
 
-SCHEMA = "gonogo.verdict/1"
+# /2: the INCONCLUSIVE word and status, a rollback's `withheld` and its actions' `not_run`.
+SCHEMA = "gonogo.verdict/2"
+# What `merge` and `Verdict.from_json` read: a /1 file is folded again with this version's rules.
+READABLE_SCHEMAS = ("gonogo.verdict/1", SCHEMA)
 
 EXIT_GO = 0
 EXIT_NO_GO = 1
 EXIT_USAGE = 4
 EXIT_ROLLBACK_FAILED = 6
+EXIT_INCONCLUSIVE = 7
 # One exit code per verdict word.
-EXIT_CODES: Mapping[Outcome, int] = {Outcome.GO: EXIT_GO, Outcome.NO_GO: EXIT_NO_GO}
+EXIT_CODES: Mapping[Outcome, int] = {Outcome.GO: EXIT_GO, Outcome.NO_GO: EXIT_NO_GO,
+                                     Outcome.INCONCLUSIVE: EXIT_INCONCLUSIVE}
 
 # When tests of one criterion disagree, the worst wins, in this order.
-_SEVERITY = (Status.FAILED, Status.ERROR, Status.SKIPPED, Status.MISSING)
+SEVERITY = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED, Status.MISSING)
 
 
 @dataclass(frozen=True)
@@ -189,7 +194,7 @@ def _from_sentences(data: Mapping[str, Any],
 def status_of(tests: Iterable[TestRecord]) -> Status:
     """The status a criterion earns from its tests (before waivers)."""
     outcomes = {t.outcome for t in tests}
-    for status in _SEVERITY:
+    for status in SEVERITY:
         if status in outcomes:
             return status
     # At least one test, and every one of them passed: only then is it proven.

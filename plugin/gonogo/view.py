@@ -34,10 +34,14 @@ class _Word:
 _WORDS = {
     Outcome.GO: _Word(Tone.GOOD, "🟢", "GO: nothing to roll back"),
     Outcome.NO_GO: _Word(Tone.BAD, "🔴", None),
+    Outcome.INCONCLUSIVE: _Word(Tone.WARN, "🟡", "not run: the verdict is INCONCLUSIVE, no evidence against the "
+                                "app (what we look through failed, or a criterion was not judged): hold, fix the "
+                                "observation, re-run"),
 }
 _STATUS_ICON = {Status.PASSED: "✅", Status.WAIVED: "⚠️", Status.FAILED: "❌", Status.ERROR: "❌",
-                Status.SKIPPED: "⏭️", Status.MISSING: "❔"}
-_ACTION_TONE = {ActionStatus.PLANNED: Tone.NEUTRAL, ActionStatus.DONE: Tone.GOOD, ActionStatus.FAILED: Tone.BAD}
+                Status.INCONCLUSIVE: "🟡", Status.SKIPPED: "⏭️", Status.MISSING: "❔"}
+_ACTION_TONE = {ActionStatus.PLANNED: Tone.NEUTRAL, ActionStatus.DONE: Tone.GOOD, ActionStatus.FAILED: Tone.BAD,
+                ActionStatus.NOT_RUN: Tone.WARN}
 ADVISORY = "(advisory)"
 NOT_IN_RUN = "(not in this run)"
 WAIVER_CURRENT, WAIVER_EXPIRED = "current", "EXPIRED (ignored)"
@@ -61,7 +65,7 @@ class CriterionRow:
     go_no_go: str
     status: Line  # "failed"; "waived (missing)" keeps the status under a waiver
     icon: str
-    blocks: bool  # a blocking criterion that stands in the way of GO
+    blocks: bool  # a blocking criterion that stands in the way of GO (its status's tone says how)
     tests: str  # "1 failed, 2 passed" or "none ran"
     evidence: str
     time: str
@@ -90,10 +94,12 @@ class ActionRow:
 
 @dataclass(frozen=True)
 class RollbackView:
-    title: str  # "rollback (plan)", or "rollback" when none was triggered
-    summary: str  # "scopes backend, 1 action(s)", "GO: nothing to roll back", "not triggered (...)"
+    title: str  # "rollback (plan)", or "rollback" when none was asked for
+    # "scopes backend, 1 action(s)", "GO: nothing to roll back", "not triggered (...)", "not run: ...; would roll
+    # back scopes backend, 1 action(s)"
+    summary: str
     actions: tuple[ActionRow, ...] = ()
-    empty: str = ""  # NO_ACTIONS when triggered and the hook returned nothing
+    empty: str = ""  # NO_ACTIONS when asked for and the hook returned nothing
 
     @property
     def headline(self) -> str:
@@ -169,14 +175,17 @@ def _waiver(waiver: Waiver, today: dt.date, in_scope: set[str]) -> WaiverRow:
 
 def _rollback(verdict: Verdict, rollback: RollbackResult) -> RollbackView:
     mode = rollback.mode.value
-    if not rollback.triggered:
-        why = _WORDS[verdict.outcome].no_rollback
+    why = _WORDS[verdict.outcome].no_rollback
+    if not (rollback.triggered or rollback.withheld):
         if why is None:
             why = ("not triggered (mode off)" if rollback.mode is RollbackMode.OFF else
                    f"not triggered (mode {mode}; predeploy only, or no failed criterion names a scope)")
         return RollbackView("rollback", why)
     actions = tuple(ActionRow(a.name, Line(a.status.value, _ACTION_TONE[a.status]), a.detail)
                     for a in rollback.actions)
-    scopes = ", ".join(rollback.scopes) or "none"
-    return RollbackView(f"rollback ({mode})", f"scopes {scopes}, {len(actions)} action(s)", actions,
-                        "" if actions else NO_ACTIONS)
+    scopes = f"scopes {', '.join(rollback.scopes) or 'none'}, {len(actions)} action(s)"
+    empty = "" if actions else NO_ACTIONS
+    if not rollback.triggered:
+        # Listed, never run (INCONCLUSIVE): what would be rolled back, and why it was not.
+        return RollbackView(f"rollback ({mode})", f"{why or 'not run'}; would roll back {scopes}", actions, empty)
+    return RollbackView(f"rollback ({mode})", scopes, actions, empty)

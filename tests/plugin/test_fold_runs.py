@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gonogo import EXIT_GO, EXIT_NO_GO, SCHEMA
+from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, SCHEMA
 
 SMOKE_OK = """
 import pytest
@@ -77,7 +77,7 @@ def test_health_db(broken):
     assert data["reasons"][0].startswith("health error: test_smoke.py::test_health_db")
 
 
-def test_skip_and_xfail_are_skipped(pytester: pytest.Pytester, runbook, verdict, statuses) -> None:
+def test_skip_and_xfail_are_skipped_and_inconclusive(pytester: pytest.Pytester, runbook, verdict, statuses) -> None:
     pytester.makepyfile(test_smoke="""
 import pytest
 
@@ -93,8 +93,10 @@ def test_frontend():
     assert False
 """)
     result = pytester.runpytest("-m", "smoke")
-    assert result.ret == EXIT_NO_GO
+    # Not proof, nor evidence against the app: never GO, and no rollback.
+    assert result.ret == EXIT_INCONCLUSIVE
     data = verdict()
+    assert data["verdict"] == "INCONCLUSIVE"
     assert statuses(data) == {"health": "skipped", "frontend": "skipped"}
     messages = {c["id"]: c["tests"][0]["message"] for c in data["criteria"]}
     assert "no credentials" in messages["health"]
@@ -104,17 +106,20 @@ def test_frontend():
 def test_deselected_blocking_criterion_is_missing(pytester: pytest.Pytester, runbook, verdict, statuses) -> None:
     pytester.makepyfile(test_smoke=SMOKE_OK)
     result = pytester.runpytest("-m", "smoke", "-k", "health")
-    assert result.ret == EXIT_NO_GO
+    assert result.ret == EXIT_INCONCLUSIVE
     data = verdict()
+    assert data["verdict"] == "INCONCLUSIVE"
     assert statuses(data) == {"health": "passed", "frontend": "missing"}
     assert data["reasons"] == ["frontend missing: no test of it ran"]
 
 
-def test_no_test_at_all_is_no_go_not_5(pytester: pytest.Pytester, runbook, verdict, statuses) -> None:
+def test_no_test_at_all_is_inconclusive_not_5(pytester: pytest.Pytester, runbook, verdict, statuses) -> None:
     pytester.makepyfile(test_other="def test_unrelated():\n    pass\n")
     result = pytester.runpytest("-m", "smoke")
-    assert result.ret == EXIT_NO_GO
-    assert statuses(verdict()) == {"health": "missing", "frontend": "missing"}
+    assert result.ret == EXIT_INCONCLUSIVE
+    data = verdict()
+    assert data["verdict"] == "INCONCLUSIVE"
+    assert statuses(data) == {"health": "missing", "frontend": "missing"}
 
 
 @pytest.mark.parametrize(
@@ -132,10 +137,11 @@ def test_bad_binding_is_a_collection_error(pytester: pytest.Pytester, runbook, v
                                           expected: str) -> None:
     pytester.makepyfile(test_smoke=SMOKE_OK + f"\n{decorators}\ndef test_new():\n    pass\n")
     result = pytester.runpytest("-m", "smoke")
-    assert result.ret == EXIT_NO_GO
+    # What was collected passed, but a test that could not be bound was never judged: never GO.
+    assert result.ret == EXIT_INCONCLUSIVE
     result.stdout.fnmatch_lines([expected])
     data = verdict()
-    assert data["verdict"] == "NO-GO"
+    assert data["verdict"] == "INCONCLUSIVE"
     assert any(r.startswith("collection error: test_smoke.py") for r in data["reasons"])
 
 
@@ -164,7 +170,7 @@ def test_cpu():
     result.stdout.fnmatch_lines(["cpu (advisory)*failed*", "*warning: advisory cpu failed*"])
 
 
-def test_only_advisory_in_scope_is_no_go(pytester: pytest.Pytester, runbook, verdict) -> None:
+def test_only_advisory_in_scope_is_inconclusive(pytester: pytest.Pytester, runbook, verdict) -> None:
     pytester.makepyfile(test_soak="""
 import pytest
 
@@ -174,7 +180,8 @@ def test_cpu():
     pass
 """)
     result = pytester.runpytest("-m", "soak")
-    assert result.ret == EXIT_NO_GO
+    assert result.ret == EXIT_INCONCLUSIVE
+    assert verdict()["verdict"] == "INCONCLUSIVE"
     assert verdict()["reasons"] == ["no blocking criterion in scope: nothing was proven"]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gonogo import EXIT_GO, EXIT_NO_GO, EXIT_USAGE, merge
+from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_USAGE, merge
 from gonogo.findings import Outcome, Reason, ReasonKind, Status, VerdictWarning, WarningKind
 from gonogo.rollback import ActionOutcome, ActionStatus, RollbackMode, RollbackResult
 from gonogo.runbook import Criterion, Waiver
@@ -44,7 +44,7 @@ def merge_cli(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 def test_proven_in_one_shard_and_missing_in_another_is_passed(pytester: pytest.Pytester, runbook) -> None:
     a = shard(pytester, "a", "health")
     b = shard(pytester, "b", "frontend")
-    assert json.loads(open(a).read())["verdict"] == "NO-GO"  # frontend missing in this shard alone
+    assert json.loads(open(a).read())["verdict"] == "INCONCLUSIVE"  # frontend missing in this shard alone
     result = merge_cli(pytester, a, b, "-o", "out/verdict.json")
     assert result.ret == EXIT_GO
     merged = json.loads((pytester.path / "out" / "verdict.json").read_text())
@@ -78,7 +78,7 @@ def test_an_interrupted_shard_stays_no_go(pytester: pytest.Pytester, runbook) ->
 @pytest.mark.parametrize(
     ("content", "expected"),
     [(None, "*missing.json: cannot read it*"), ("{", "*not JSON*"),
-     ('{"schema": "x"}', "*schema is not 'gonogo.verdict/1'*"),
+     ('{"schema": "x"}', "*schema is not one of gonogo.verdict/1, gonogo.verdict/2*"),
      # A reason of a kind this version does not know (a newer gonogo's): refused, never guessed.
      ('{"schema": "gonogo.verdict/1", "verdict": "GO", "reason_details": [{"kind": "new"}]}',
       "*not a valid verdict (ValueError: 'new' is not a valid ReasonKind)*")],
@@ -186,3 +186,22 @@ def test_merged_file_reads_back_and_keeps_each_shards_rollback(pytester: pytest.
     verdict, rollback = merge.read(data)
     assert verdict.to_json(rollback.to_json()) == data
     assert rollback == plan
+
+
+def test_a_v1_no_go_that_only_lacked_proof_is_folded_again_inconclusive(pytester: pytest.Pytester) -> None:
+    """gonogo.verdict/1 said NO-GO for criteria skipped or missing and for an interrupted session: merge applies
+    this version's rules; a session problem a file kept only as a sentence stays NO-GO (never read by wording)."""
+    interrupted = Reason(ReasonKind.INTERRUPTED, message="KeyboardInterrupt")
+    old = shard_json([Record("t.py::test_health", "health", Status.SKIPPED, 0.0, "no credentials")],
+                     problems=(interrupted,))
+    old.update(schema="gonogo.verdict/1", verdict="NO-GO")
+    (pytester.path / "old.json").write_text(json.dumps(old))
+    result = merge_cli(pytester, "old.json", "-o", "out.json")
+    assert result.ret == EXIT_INCONCLUSIVE
+    out = json.loads((pytester.path / "out.json").read_text())
+    assert (out["schema"], out["verdict"]) == ("gonogo.verdict/2", "INCONCLUSIVE")
+    assert out["reasons"] == ["session interrupted: KeyboardInterrupt",
+                              "health skipped: t.py::test_health: no credentials"]
+    as_text = {k: v for k, v in old.items() if not k.endswith("_details")}
+    verdict, _ = merge.merge([merge.read(as_text)])
+    assert verdict.outcome is Outcome.NO_GO and verdict.reasons[0].kind is ReasonKind.SESSION_PROBLEM

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gonogo import EXIT_GO, EXIT_NO_GO
+from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO
 
 # A real 1x1 PNG: the report must embed exactly these bytes.
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAAB"
@@ -193,3 +193,40 @@ def test_frontend():
                      r"<td>[^<]*deploy dep-previous is not live after 60 s</td>", top)
     assert "<td>health</td><td>GET /health is healthy</td><td>smoke</td><td>3</td>" in top
     assert "health missing: no test of it ran" in top
+
+
+def test_inconclusive_report_is_amber_and_lists_the_rollback_it_did_not_run(pytester: pytest.Pytester,
+                                                                            runbook) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_smoke="""
+import gonogo, pytest
+
+@pytest.mark.smoke
+@pytest.mark.criterion("health")
+def test_health():
+    raise gonogo.Inconclusive("render: GET /v1/services/srv-api/deploys answered 503 after 3 attempts")
+
+@pytest.mark.smoke
+@pytest.mark.criterion("frontend")
+def test_frontend():
+    pass
+""")
+    result = pytester.runpytest("-m", "smoke", "--rollback=auto", "--html=reports/report.html",
+                                "--self-contained-html")
+    assert result.ret == EXIT_INCONCLUSIVE
+    text = (pytester.path / "reports" / "report.html").read_text()
+    assert "<title id=\"head-title\">INCONCLUSIVE sandbox: report.html</title>" in text
+    top = summary_block(text)
+    assert '<div class="gonogo-banner tone-warn"><div class="gonogo-verdict">INCONCLUSIVE</div>' in top
+    assert ('<li class="reason tone-warn">health inconclusive: test_smoke.py::test_health: render: GET '
+            "/v1/services/srv-api/deploys answered 503 after 3 attempts</li>") in top
+    # The criterion that could not be judged is tinted amber, not red.
+    assert re.search(r'<tr class="gonogo-warn"><td>health</td>.*?<td class="st tone-warn">inconclusive</td>', top)
+    assert "<h3>rollback (auto)</h3><p>not run: the verdict is INCONCLUSIVE" in top
+    assert "hold, fix the observation, re-run; would roll back scopes backend, 1 action(s)</p>" in top
+    assert ('<tr><td>render: roll back API to dep-previous</td><td class="st tone-warn">not_run</td>'
+            "<td>POST /v1/services/srv-api/rollback</td></tr>") in top
+    md = (pytester.path / "reports" / "summary.md").read_text()
+    assert md.startswith("## 🟡 gonogo verdict: INCONCLUSIVE\n")
+    assert "| health | GET /health is healthy | smoke | 3 | 🟡 inconclusive | 1 inconclusive | " in md
+    assert "- not_run: render: roll back API to dep-previous — POST /v1/services/srv-api/rollback" in md

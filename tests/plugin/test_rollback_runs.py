@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gonogo import EXIT_GO, EXIT_NO_GO, EXIT_ROLLBACK_FAILED
+from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_ROLLBACK_FAILED
 
 CONFTEST = """
 import pathlib
@@ -62,7 +62,7 @@ def test_plan_records_actions_without_running_them(pytester: pytest.Pytester, ru
     assert result.ret == EXIT_NO_GO
     assert log(pytester) == ["asked NO-GO backend"]
     rollback = verdict()["rollback"]
-    assert rollback == {"mode": "plan", "triggered": True, "scopes": ["backend"], "actions": [
+    assert rollback == {"mode": "plan", "triggered": True, "withheld": False, "scopes": ["backend"], "actions": [
         {"name": "render", "status": "planned", "detail": "roll backend"},
         {"name": "vercel", "status": "planned", "detail": "roll backend"},
         {"name": "flags", "status": "planned", "detail": "roll backend"},
@@ -81,13 +81,14 @@ def test_only_failed_criteria_choose_the_scopes(pytester: pytest.Pytester, runbo
     assert log(pytester) == ["asked NO-GO backend"]
 
 
-def test_no_go_with_nothing_failed_rolls_nothing_back(pytester: pytest.Pytester, runbook, verdict) -> None:
+def test_nothing_run_is_inconclusive_and_lists_nothing(pytester: pytest.Pytester, runbook, verdict) -> None:
     project(pytester)
     result = pytester.runpytest("-m", "smoke", "-k", "nothing_matches_this")
-    assert result.ret == EXIT_NO_GO
+    assert result.ret == EXIT_INCONCLUSIVE
     data = verdict()
-    assert data["verdict"] == "NO-GO"
-    assert data["rollback"] == {"mode": "plan", "triggered": False, "scopes": [], "actions": []}
+    assert data["verdict"] == "INCONCLUSIVE"
+    # Missing criteria name no scope, not even one to list: the hook is not asked.
+    assert data["rollback"] == {"mode": "plan", "triggered": False, "withheld": False, "scopes": [], "actions": []}
     assert log(pytester) == []
 
 
@@ -104,7 +105,7 @@ def test_predeploy_no_go_never_rolls_back(pytester: pytest.Pytester, runbook, ve
     assert result.ret == EXIT_NO_GO
     data = verdict()
     assert data["reasons"] == ["config failed: test_gates.py::test_config: ALLOWED_ORIGINS is *"]
-    assert data["rollback"] == {"mode": "auto", "triggered": False, "scopes": [], "actions": []}
+    assert data["rollback"] == {"mode": "auto", "triggered": False, "withheld": False, "scopes": [], "actions": []}
     assert log(pytester) == []
 
 

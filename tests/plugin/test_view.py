@@ -129,6 +129,7 @@ def test_every_verdict_word_has_an_exit_code_a_tone_and_rollback_wording() -> No
         assert view.rollback is not None and view.rollback.summary
     assert VerdictView.of(Verdict(Outcome.GO, (), ())).tone is Tone.GOOD
     assert VerdictView.of(Verdict(Outcome.NO_GO, (), ())).tone is Tone.BAD
+    assert VerdictView.of(Verdict(Outcome.INCONCLUSIVE, (), ())).tone is Tone.WARN
 
 
 def test_the_view_labels_each_criterion_once() -> None:

@@ -1,4 +1,4 @@
-"""Real processes: xdist gives the serial verdict, a crashed worker and Ctrl-C are NO-GO."""
+"""Real processes: xdist gives the serial verdict, a crashed worker is NO-GO, Ctrl-C is INCONCLUSIVE."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from gonogo import EXIT_NO_GO
+from gonogo import EXIT_INCONCLUSIVE, EXIT_NO_GO
 
 CONFTEST = """
 import os, pathlib, gonogo
@@ -98,17 +98,25 @@ def test_crashed_worker_is_an_error_and_no_go(pytester: pytest.Pytester, runbook
     assert crashed[0]["outcome"] == "error" and "crashed" in crashed[0]["message"]
 
 
-def test_keyboard_interrupt_is_no_go(pytester: pytest.Pytester, runbook) -> None:
+def test_keyboard_interrupt_is_inconclusive(pytester: pytest.Pytester, runbook) -> None:
+    pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_health=SMOKE, test_frontend=FRONTEND.replace("BODY", "raise KeyboardInterrupt"))
-    result = pytester.runpytest_subprocess("-m", "smoke")
-    assert result.ret == EXIT_NO_GO
+    result = pytester.runpytest_subprocess("-m", "smoke", "--rollback=auto")
+    # Stopped by a person, not by a failure: nothing proven either way, never GO, nothing rolled back.
+    assert result.ret == EXIT_INCONCLUSIVE
     data = read(pytester)
+    assert data["verdict"] == "INCONCLUSIVE"
     assert data["reasons"][0] == "session interrupted: KeyboardInterrupt"
-    assert {c["id"]: c["status"] for c in data["criteria"]}["frontend"] == "error"
-    result.stdout.fnmatch_lines(["*gonogo verdict*", "NO-GO*"])
+    frontend = next(c for c in data["criteria"] if c["id"] == "frontend")
+    assert frontend["status"] == "inconclusive"
+    assert frontend["tests"][0]["message"] == "the test did not run to the end (the session was interrupted)"
+    assert not (pytester.path / "rollback.log").exists()
+    assert data["rollback"]["withheld"] is True
+    assert [a["status"] for a in data["rollback"]["actions"]] == ["not_run"]
+    result.stdout.fnmatch_lines(["*gonogo verdict*", "INCONCLUSIVE*"])
 
 
-def test_sigint_to_a_running_session_is_no_go(pytester: pytest.Pytester, runbook) -> None:
+def test_sigint_to_a_running_session_is_inconclusive(pytester: pytest.Pytester, runbook) -> None:
     pytester.makepyfile(test_health=SMOKE, test_frontend=FRONTEND.replace(
         "BODY", "import pathlib, time; pathlib.Path('started').touch(); time.sleep(30)"))
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider"],
@@ -123,9 +131,9 @@ def test_sigint_to_a_running_session_is_no_go(pytester: pytest.Pytester, runbook
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == EXIT_NO_GO, out
+    assert proc.returncode == EXIT_INCONCLUSIVE, out
     assert "gonogo verdict" in out
-    assert read(pytester)["verdict"] == "NO-GO"
+    assert read(pytester)["verdict"] == "INCONCLUSIVE"
 
 
 def test_abort_under_xdist_stops_both_workers(pytester: pytest.Pytester) -> None:
