@@ -68,5 +68,28 @@ def stop_xdist_controller(config: pytest.Config, why: str) -> None:
         dsession.shouldstop = why
 
 
-__all__ = ["compile_markexpr", "is_report_repr", "set_writer_stream", "stop_xdist_controller", "terminal_writer",
-           "writer_stream"]
+# The option each report's own plugin reads its path from: `--junitxml` (pytest's junitxml) and `--html`
+# (pytest-html). Private: these `dest` names are the plugins' internals, not a documented API.
+_REPORT_DEST = {"junit": "xmlpath", "html": "htmlpath"}
+
+
+def report_option(config: pytest.Config, kind: str) -> str | None:
+    """The path given for a report of another plugin (`junit`: --junitxml, `html`: --html), or None."""
+    return getattr(config.option, _REPORT_DEST[kind], None) or None
+
+
+def ask_for_report(config: pytest.Config, kind: str, path: str) -> None:
+    """Make another plugin write its report to `path`, as if the user had given its flag.
+
+    Private: sets the plugin's option value (see _REPORT_DEST). It works only before that plugin's own
+    `pytest_configure` reads it (junitxml and pytest-html register their writer there), hence gonogo's
+    tryfirst `pytest_configure`; no public API asks another plugin for a report.
+    """
+    setattr(config.option, _REPORT_DEST[kind], path)
+    if kind == "html":
+        # One file a reviewer can mail or archive: styles, scripts and images inline.
+        config.option.self_contained_html = True
+
+
+__all__ = ["ask_for_report", "compile_markexpr", "is_report_repr", "report_option", "set_writer_stream",
+           "stop_xdist_controller", "terminal_writer", "writer_stream"]

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from gonogo import cmdline, hookspecs, markdown
+from gonogo._compat import ask_for_report, report_option
 from gonogo.evidence import Evidence, evidence, evidence_key  # noqa: F401 - the fixture, registered here
 from gonogo.recorder import GonogoSession, criterion_key, marked_criterion
 from gonogo.recorder import selected_stages as recorder_selected_stages
@@ -43,6 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+# tryfirst: the reports gonogo writes by default (ini gonogo_reports) are asked for before junitxml's and
+# pytest-html's own pytest_configure read their options.
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     for stage in STAGES:
         config.addinivalue_line("markers", f"{stage}: gonogo stage: {_STAGE_HELP[stage]}")
@@ -51,6 +55,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if runbook is None:
         return  # No runbook: inert, so installing gonogo never changes someone else's suite.
     settings = config.stash[settings_key]
+    if not hasattr(config, "workerinput") and not config.option.collectonly:
+        # Written by the controller only, and not for a listing (--collect-only): no run, no verdict, no report.
+        for kind in settings.defaulted:
+            ask_for_report(config, kind, str(settings.html_report if kind == "html" else settings.junit_xml))
     recorder = GonogoSession(config, settings, runbook)
     config.stash[recorder_key] = recorder
     config.pluginmanager.register(recorder, "gonogo-session")
@@ -59,7 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # Reports are written by the controller only.
     config.pluginmanager.register(markdown.MarkdownSummary(recorder), "gonogo-markdown")
     # pytest-html is registered whenever it is installed; it writes a report only with --html.
-    if config.pluginmanager.hasplugin("html") and getattr(config.option, "htmlpath", None):
+    if config.pluginmanager.hasplugin("html") and report_option(config, "html"):
         from gonogo import html
 
         config.pluginmanager.register(html.HtmlSummary(recorder), "gonogo-html")

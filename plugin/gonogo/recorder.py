@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from gonogo import rollback as rb
-from gonogo._compat import compile_markexpr, stop_xdist_controller
+from gonogo._compat import compile_markexpr, report_option, stop_xdist_controller
 from gonogo.evidence import evidence_key
 from gonogo.inconclusive import Inconclusive, InconclusiveStatus, exception_types, message_of
 from gonogo.redact import forget_secrets, might_hold_secret, redact, redact_text, secrets_of
@@ -345,7 +345,7 @@ class GonogoSession:
         # What the per-report hooks need to look at (they run for every phase of every test).
         plugins = self.config.pluginmanager
         self.html_report = (not self.is_worker and plugins.hasplugin("html")
-                            and bool(getattr(self.config.option, "htmlpath", None)))
+                            and report_option(self.config, "html") is not None)
         self.distributed = not self.is_worker and plugins.has_plugin("dsession")
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:

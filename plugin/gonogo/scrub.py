@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gonogo._compat import is_report_repr, set_writer_stream, terminal_writer, writer_stream
+from gonogo._compat import is_report_repr, report_option, set_writer_stream, terminal_writer, writer_stream
 from gonogo.redact import MASK, MIN_SECRET_LEN, redact, redact_text, secrets_of
 
 # A base64 data URI (an inline screenshot): its text is not prose, and masking inside it would corrupt it.
@@ -224,11 +224,11 @@ class OutputScrubber:
 def output_files(config: pytest.Config) -> list[Path]:
     """The report files other plugins wrote in this run (JUnit XML, pytest-html)."""
     found = []
-    xmlpath = getattr(config.option, "xmlpath", None)
+    xmlpath = report_option(config, "junit")
     if xmlpath:
         # junitxml resolves the path against the working directory at configure time.
         found.append(Path(os.path.abspath(os.path.expanduser(xmlpath))))
-    htmlpath = getattr(config.option, "htmlpath", None)
+    htmlpath = report_option(config, "html")
     if htmlpath:
         found.append(Path.cwd() / Path(os.path.expandvars(htmlpath)).expanduser())
     return found

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from gonogo._compat import report_option
 from gonogo.rollback import RollbackMode
 
 DEFAULT_RUNBOOK = "runbook.toml"
 DEFAULT_VERDICT_JSON = "reports/verdict.json"
 DEFAULT_ROLLBACK_TIMEOUT = 600.0
+# The reports `gonogo_reports` may name, each written beside the verdict JSON unless asked for elsewhere.
+REPORT_FILES = {"html": "report.html", "junit": "junit.xml"}
 
 EXIT_CODES_HELP = ("exit codes: 0 GO, 1 NO-GO, 4 usage or runbook error, "
                    "6 NO-GO and a rollback action failed, 7 INCONCLUSIVE (not proven either way: never GO, "
@@ -26,6 +29,8 @@ HELP = {
     "summary_md": "where the controller writes the Markdown summary (default: summary.md next to the verdict "
                   "JSON); it is also appended to $GITHUB_STEP_SUMMARY when that is set",
 }
+REPORTS_HELP = ("reports to write beside the verdict JSON when not asked for: html (report.html, self-contained; "
+                "needs pytest-html), junit (junit.xml); --html and --junitxml still win (default: none)")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,12 @@ class Settings:
     # Where files a run produces for its report go (screenshots): `artifacts/` beside the verdict JSON,
     # so parallel runs and CI shards with their own --verdict-json keep their own files.
     artifacts_dir: Path
+    # The reports of this run: --html / --junitxml, else beside the verdict JSON when ini gonogo_reports names
+    # them (html only with pytest-html installed); None: no such report.
+    html_report: Path | None = None
+    junit_xml: Path | None = None
+    # The report paths gonogo sets because the user gave none (see gonogo.plugin, pytest_configure).
+    defaulted: tuple[str, ...] = ()
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -56,6 +67,7 @@ def add_options(parser: pytest.Parser) -> None:
                     help=HELP["summary_md"])
     for name, text in HELP.items():
         parser.addini(f"gonogo_{name}", text, default=None)
+    parser.addini("gonogo_reports", REPORTS_HELP, type="args", default=[])
 
 
 def resolve(config: pytest.Config) -> Settings:
@@ -93,7 +105,29 @@ def resolve(config: pytest.Config) -> Settings:
 
     verdict_json = _path(config, "verdict_json", invocation, inidir) or rootdir / DEFAULT_VERDICT_JSON
     summary_md = _path(config, "summary_md", invocation, inidir) or verdict_json.with_name("summary.md")
-    return Settings(runbook_path, mode, timeout, verdict_json, summary_md, verdict_json.parent / "artifacts")
+    reports = _reports(config, verdict_json, invocation)
+    return Settings(runbook_path, mode, timeout, verdict_json, summary_md, verdict_json.parent / "artifacts",
+                    reports.get("html"), reports.get("junit"),
+                    tuple(kind for kind in REPORT_FILES if kind in reports and report_option(config, kind) is None))
+
+
+def _reports(config: pytest.Config, verdict_json: Path, invocation: Path) -> dict[str, Path]:
+    """Each report of this run by kind: the path its own flag gave, else the default the ini asks for."""
+    kinds = [str(kind) for kind in config.getini("gonogo_reports")]
+    unknown = [kind for kind in kinds if kind not in REPORT_FILES]
+    if unknown:
+        raise pytest.UsageError(f"gonogo: ini gonogo_reports = {' '.join(kinds)!r}: {unknown[0]!r} is not a report; "
+                                f"use {' and/or '.join(REPORT_FILES)}")
+    found: dict[str, Path] = {}
+    for kind, name in REPORT_FILES.items():
+        if kind == "html" and not config.pluginmanager.hasplugin("html"):
+            continue  # without pytest-html there is no HTML report, asked for or not
+        given = report_option(config, kind)
+        if given is not None:
+            found[kind] = invocation / Path(given).expanduser()
+        elif kind in kinds:
+            found[kind] = verdict_json.with_name(name)
+    return found
 
 
 def _path(config: pytest.Config, name: str, invocation: Path, inidir: Path) -> Path | None:
