@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 import gonogo
+from gonogo_providers import errors
 from harness import rollback
 from harness.target import SANDBOX_START_HINT, Target, TargetError, load_target
 
@@ -74,6 +75,19 @@ def app_repo_of(config: pytest.Config, target: Target) -> Path | None:
 def pytest_gonogo_target_name(config: pytest.Config) -> str | None:
     target = config.stash.get(target_key, None)
     return target.name if target else config.getoption("target")
+
+
+# Provider trouble: we could not observe, which says nothing about the app (a test failing with one of these is
+# inconclusive). A refused credential is ours (AuthError); a named resource that does not exist
+# (NotFoundError) is a fact about the topology, and the app's own answers (its /health 503, a failed build,
+# a P1 in its logs) are assertions: both stay failures. Each error's message names the provider, the call
+# and the status (gonogo_providers/errors.py).
+PROVIDER_TROUBLE = (errors.ProviderTimeout, errors.ProviderUnreachable, errors.ServerError, errors.RateLimitedError,
+                    errors.MalformedResponse, errors.AuthError, errors.PaginationLimitExceeded)
+
+
+def pytest_gonogo_inconclusive_exceptions(config: pytest.Config) -> tuple[type[BaseException], ...]:
+    return PROVIDER_TROUBLE
 
 
 def pytest_gonogo_secrets(config: pytest.Config) -> list[str]:
