@@ -10,6 +10,7 @@ import pytest
 
 from gonogo import html_render as render
 from gonogo.redact import redact
+from gonogo.verdict import Status
 from gonogo.view import VerdictView
 
 if TYPE_CHECKING:
@@ -69,7 +70,14 @@ class HtmlSummary:
         cid = info["criterion"]
         criterion = self.recorder.runbook.criteria.get(cid)
         stage = criterion.stage if criterion is not None else ""
-        fragment = render.evidence_html(cid, stage, info.get("evidence") or (), self._esc(), read_image)
+        # Inconclusive in this teardown, or earlier (the recorder has folded setup and call by now).
+        state = self.recorder.tests.get(report.nodeid)
+        inconclusive = None
+        if "inconclusive" in info:
+            inconclusive = str(info.get("message", ""))
+        elif state is not None and state.outcome is Status.INCONCLUSIVE:
+            inconclusive = state.message
+        fragment = render.evidence_html(cid, stage, info.get("evidence") or (), self._esc(), read_image, inconclusive)
         from pytest_html import extras
 
         report.extras = [*getattr(report, "extras", []), extras.html(fragment)]

@@ -44,6 +44,7 @@ footer { order: 3; }
                  margin: 2px 0; }
 .gonogo-ev img { max-width: min(900px, 100%); border: 1px solid #d0d7de; display: block; margin: 4px 0; }
 .gonogo-ev .label { font-weight: bold; }
+.gonogo-ev .label.tone-warn { color: #9a6700; }
 """
 _TONES = "".join(f".gonogo .tone-{t.value} {{ color: {colour}; }}\n" for t, colour in _TONE_COLOUR.items())
 _BANNERS = "".join(f".gonogo .gonogo-banner.tone-{t.value} {{ color: #fff; background: {colour}; }}\n"
@@ -158,10 +159,16 @@ def _file(record: Mapping[str, Any], esc: Escape, read_image: Callable[[str], st
 
 
 def evidence_html(criterion: str, stage: str, records: Iterable[Mapping[str, Any]], esc: Escape,
-                  read_image: Callable[[str], str | None]) -> str:
-    """A test's criterion and its evidence, readable: HTTP exchanges, command tails, notes, images."""
+                  read_image: Callable[[str], str | None], inconclusive: str | None = None) -> str:
+    """A test's criterion and its evidence, readable: HTTP exchanges, command tails, notes, images.
+
+    `inconclusive`: the message of a test that could not observe (pytest-html's own column says Failed).
+    """
     parts = [f'<div class="gonogo-ev"><span class="label">Criterion</span> {esc(criterion)} '
              f"(stage {esc(stage)})</div>"]
+    if inconclusive is not None:
+        parts.append(f'<div class="gonogo-ev"><span class="label tone-warn">Inconclusive</span> {esc(inconclusive)}'
+                     "</div>")
     for record in records:
         kind = record.get("kind")
         if kind == "http":
