@@ -395,6 +395,17 @@ class Journal:
                          .values(ended_at=stamp, last_seen=stamp))
         self.session_id = None
 
+    def end_dead_session(self, session_id: int, last_seen: str) -> None:
+        """A session whose process died ends at its last heartbeat."""
+        with self.engine.begin() as conn:
+            conn.execute(sessions.update().where(sessions.c.id == session_id).values(ended_at=last_seen))
+
+    def interrupt_running_steps(self, release_id: str, at: str) -> None:
+        """Steps a dead process left `running` become `interrupted`, ending when it was last seen."""
+        with self.engine.begin() as conn:
+            conn.execute(steps.update().where(steps.c.release_id == release_id, steps.c.state == "running")
+                         .values(state="interrupted", ended_at=at, detail="interrupted: its process died"))
+
     def touch(self) -> None:
         """A heartbeat of the session driving the release (long waits call it), for its active time."""
         with self.engine.begin() as conn:

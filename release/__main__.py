@@ -1,0 +1,6 @@
+"""`python -m release` (from the repository root)."""
+import sys
+
+from release.cli import main
+
+sys.exit(main())
