@@ -1,4 +1,5 @@
-"""`python -m sandbox up | down | status [--json] | fault NAME | fault --clear | faults | chaos ...`."""
+"""`python -m sandbox up | down | status [--json] | fault NAME | fault --clear | faults | chaos ... |
+next-release [--build FAULT | --reset] | counters [--json]`."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import time
 from pathlib import Path
 
 from sandbox import faults
-from sandbox.checkout import make_checkout
+from sandbox.checkout import NEXT_BRANCH, make_checkout
 from sandbox.config import SandboxConfig, new_config, write_private
 from sandbox.emulators.chaos import ALWAYS, MODES, ChaosError, parse_count
-from sandbox.faults import BUILD_COMMITS, FAULTS
+from sandbox.faults import BUILD_COMMITS, BUILD_FAULTS, FAULTS
 from sandbox.state import (
     READY_FILE,
     StateDir,
@@ -76,6 +77,8 @@ def status_of(config: SandboxConfig, state: StateDir) -> dict:
         "twin_id": config.twin_id,
         "release_sha": config.head_sha,
         "previous_sha": config.prev_sha,
+        "next_release_sha": config.next_sha,
+        "next_release_branch": NEXT_BRANCH,
         "secrets": dict(config.secrets),
         "pids": read_pids(state),
         "state_dir": str(state.root),
@@ -128,11 +131,12 @@ def _bring_up(state: StateDir, t0: float) -> dict:
     db.migrate(pg.dsn)
     password = secrets.token_urlsafe(12)
     seeded = db.seed(pg.dsn, OWNER_EMAIL, password)
-    shas = make_checkout(state.app_repo)
+    checkout = make_checkout(state.app_repo)
+    shas = (checkout.previous, checkout.release) if checkout else None
     for attempt in range(DAEMON_ATTEMPTS):
         ports = {name: services.free_port() for name in ("api", "frontend", "render", "vercel", "supabase", "pinecone")}
         config = new_config(state.root, ports, pg.dsn, redis.url, seeded, OWNER_EMAIL, password, shas,
-                            BUILD_COMMITS)
+                            BUILD_COMMITS, checkout.next if checkout else "")
         config.save(state.config)
         (state.root / READY_FILE).unlink(missing_ok=True)
         marks = _log_marks(state)
@@ -364,6 +368,13 @@ def _parser() -> argparse.ArgumentParser:
     ch.add_argument("--retry-after", dest="retry_after", type=int, default=1,
                     help="Retry-After seconds of a 429 (default 1)")
     ch.add_argument("--clear", action="store_true", help="chaos off (on PROVIDER, or on all four)")
+    nx = sub.add_parser("next-release", parents=[common], help=f"the next release (branch {NEXT_BRANCH}): show it, "
+                        "give it a fault's bad build, or --reset it", epilog="build faults: " + ", ".join(BUILD_FAULTS))
+    nx.add_argument("--build", action="append", dest="builds", metavar="FAULT",
+                    help="rewrite the next release's commit with this build fault's build (repeatable)")
+    nx.add_argument("--reset", action="store_true", help="the next release healthy again")
+    co = sub.add_parser("counters", parents=[common], help="how many times each side effect happened since up")
+    co.add_argument("--json", action="store_true", dest="as_json", help="one JSON object per emulator")
     return parser
 
 
@@ -380,6 +391,12 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_faults()
     if args.command == "chaos":
         return cmd_chaos(state, args.provider, args.mode, args.count, args.delay, args.retry_after, args.clear)
+    if args.command in ("next-release", "counters"):
+        from sandbox import cli_release  # it imports this module's constants: loaded once this one is
+
+        if args.command == "counters":
+            return cli_release.cmd_counters(state, args.as_json)
+        return cli_release.cmd_next_release(state, args.builds, args.reset)
     if bool(args.name) == bool(args.clear):
         _err("fault: give exactly one of NAME or --clear (python -m sandbox faults lists the names)")
         return EXIT_USAGE

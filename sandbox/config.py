@@ -91,6 +91,9 @@ class SandboxConfig:
     commits: list[dict] = field(default_factory=list)
     prev_sha: str = ""
     head_sha: str = ""
+    # The next release: the head of the checkout's `next` branch (sandbox/checkout.py), kept in step by
+    # `python -m sandbox next-release`.
+    next_sha: str = ""
 
     # -- derived ------------------------------------------------------------------------------
     def url(self, name: str) -> str:
@@ -170,7 +173,7 @@ def write_private(path: Path, text: str) -> None:
 def new_config(state_dir: Path, ports: dict[str, int], database_url: str, redis_url: str,
                seeded: dict, owner_email: str, owner_password: str,
                shas: tuple[str, str] | None = None,
-               builds: Iterable[tuple[str, tuple[str, ...]]] = ()) -> SandboxConfig:
+               builds: Iterable[tuple[str, tuple[str, ...]]] = (), next_sha: str = "") -> SandboxConfig:
     """Fresh IDs and secrets for one `up`; `builds` are the build faults' commits (message, flags)."""
     commits, prev, head = make_commits(time.time(), shas, builds)
     return SandboxConfig(
@@ -209,4 +212,5 @@ def new_config(state_dir: Path, ports: dict[str, int], database_url: str, redis_
         commits=[asdict(c) | {"build": list(c.build)} for c in commits],
         prev_sha=prev,
         head_sha=head,
+        next_sha=next_sha,
     )

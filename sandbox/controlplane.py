@@ -50,7 +50,8 @@ def build(state: StateDir, config: SandboxConfig):
         "worker": f"{ids['render_worker_service_id']}.jsonl",
         "frontend": "frontend.log",
     })
-    render, vercel = RenderModel(config, supervisor, state.app_repo), VercelModel(config, supervisor)
+    render = RenderModel(config, supervisor, state.app_repo)
+    vercel = VercelModel(config, supervisor, state.app_repo)
     obs = Observability(render, supervisor)
     secret = config.secrets.__getitem__
     apps = {

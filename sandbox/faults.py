@@ -133,6 +133,8 @@ APP_BUILD_FLAGS = frozenset(f for fault in FAULTS.values() if isinstance(fault.s
                             for f in fault.switch.app_flags)
 # The commits registered at `up`, one per build fault: (message, build flags).
 BUILD_COMMITS = tuple((f.switch.commit, f.switch.flags) for f in FAULTS.values() if isinstance(f.switch, Build))
+# The faults that are a build (what `next-release --build FAULT` can give the next release).
+BUILD_FAULTS = tuple(f.name for f in FAULTS.values() if isinstance(f.switch, Build))
 
 
 def apply(op: Operator, name: str, saved: dict, active: list[str] = ()) -> None:

@@ -9,8 +9,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox.checkout import branch_head, read_commit
+from sandbox.checkout import branch_head, find_commit
 from sandbox.config import BUILD_FAILS, KEY_VALUE_NAME, Commit, SandboxConfig
+from sandbox.counters import Counters
 from sandbox.supervisor import MODULES, Supervisor
 
 # Each phase of a deploy takes about this long, so clients really have to poll.
@@ -205,6 +206,9 @@ class RenderModel:
         self.key_values: dict[str, KeyValue] = {kv_id: KeyValue(kv_id, KEY_VALUE_NAME, ids["render_owner_id"])} \
             if kv_id else {}
         self._tasks: set[asyncio.Task] = set()
+        # Side effects since `up` (GET /_sandbox/counters): env writes per service and key, deploys per
+        # service and trigger. The deploys made at boot are the state `up` starts from: not counted.
+        self.counters = Counters("env_writes", "deploys")
 
     async def boot(self) -> None:
         """Two successful deploys per service (older `deactivated`, newest `live`), its process started."""
@@ -233,8 +237,29 @@ class RenderModel:
     async def _start(self, service: Service, deploy: Deploy) -> bool:
         if not self.supervised(service) or service.suspended:
             return True  # a cron job (or a suspended service) has no process to restart
-        env = dict(deploy.env, SANDBOX_BUILD=deploy.commit.app_build())
+        # RENDER_GIT_COMMIT: the commit of the deploy, as Render sets it in every instance's environment.
+        env = dict(deploy.env, SANDBOX_BUILD=deploy.commit.app_build(), RENDER_GIT_COMMIT=deploy.commit.sha)
         return await self.supervisor.replace(service.role, env, _instance(service.id))
+
+    # -- env vars (a change takes effect at the service's next deploy) ----------------------------
+    def set_env(self, service: Service, key: str, value: str) -> None:
+        """`PUT .../env-vars/{key}`: add or replace one var."""
+        service.env[key] = value
+        self.counters.add("env_writes", service.id, key)
+
+    def delete_env(self, service: Service, key: str) -> bool:
+        """`DELETE .../env-vars/{key}`: False when the service has no such var (nothing written)."""
+        if key not in service.env:
+            return False
+        del service.env[key]
+        self.counters.add("env_writes", service.id, key)
+        return True
+
+    def replace_env(self, service: Service, env: dict[str, str]) -> None:
+        """`PUT .../env-vars` with the list: every var replaced; each key listed or dropped is a write."""
+        for key in dict.fromkeys([*env, *service.env]):
+            self.counters.add("env_writes", service.id, key)
+        service.env = dict(env)
 
     def deploy(self, service: Service, commit: Commit, trigger: str = "api",
                env: dict[str, str] | None = None) -> Deploy:
@@ -242,6 +267,7 @@ class RenderModel:
         deploy = Deploy(_deploy_id(), commit, dict(env if env is not None else service.env), trigger)
         deploy.started_at = deploy.created_at
         service.deploys.insert(0, deploy)
+        self.counters.add("deploys", service.id, trigger)
         task = asyncio.get_running_loop().create_task(self._run(service, deploy))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -272,11 +298,7 @@ class RenderModel:
 
     def find_commit(self, sha: str) -> Commit | None:
         """A registered commit, or one the checkout has (registered now, its build from its trailer)."""
-        commit = self.config.commit(sha)
-        if commit is None and self.repo is not None:
-            found = read_commit(self.repo, sha)
-            commit = self.config.register(found) if found else None
-        return commit
+        return find_commit(self.config, self.repo, sha)
 
     def auto_deploy(self, commit: Commit) -> list[Service]:
         """A new commit on `main`: deployed (trigger `new_commit`) on every service with auto-deploy on."""

@@ -7,8 +7,11 @@ import secrets
 import string
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from sandbox.checkout import BRANCH, branch_head, find_commit
 from sandbox.config import BUILD_FAILS, NODE_VERSION, SKIP_ALIAS, VERCEL_PROJECT_NAME, Commit, SandboxConfig
+from sandbox.counters import Counters
 from sandbox.supervisor import Supervisor
 
 STEP_S = 0.4
@@ -39,6 +42,7 @@ class Deployment:
     alias_assigned: bool = False
     error_message: str | None = None
     url: str = ""
+    ref: str = BRANCH  # the git ref it was made from (`meta.githubCommitRef`)
 
 
 @dataclass
@@ -57,8 +61,9 @@ class AliasRequest:
 class VercelModel:
     """One project; the production alias (and so the frontend origin) serves exactly one deployment."""
 
-    def __init__(self, config: SandboxConfig, supervisor: Supervisor):
-        self.config, self.supervisor = config, supervisor
+    def __init__(self, config: SandboxConfig, supervisor: Supervisor, repo: Path | None = None):
+        # repo: the app checkout (STATE/app_repo) the project is linked to.
+        self.config, self.supervisor, self.repo = config, supervisor, repo
         self.project_id = config.ids["vercel_project_id"]
         self.team_id = config.ids["vercel_team_id"]
         self.alias = config.ids["vercel_alias"]
@@ -72,6 +77,9 @@ class VercelModel:
         self.production: str | None = None  # uid of the deployment the alias points at
         self.last_alias_request: AliasRequest | None = None
         self._tasks: set[asyncio.Task] = set()
+        # Side effects since `up` (GET /_sandbox/counters): env writes per key, deployments created per
+        # target, alias requests (rollback, promote) per kind. The deployments made at boot do not count.
+        self.counters = Counters("env_writes", "deployments", "alias_requests")
 
     def _env_record(self, key: str, value: str, target: list[str], type_: str = "encrypted") -> dict:
         now = ms()
@@ -84,12 +92,42 @@ class VercelModel:
         return {e["key"]: e["value"] for e in self.env
                 if "production" in (e["target"] if isinstance(e["target"], list) else [e["target"]])}
 
-    def add_env(self, key: str, value: str, target: list[str], type_: str) -> dict:
-        self.env = [e for e in self.env if not (e["key"] == key and set(e["target"]) & set(target))]
+    def add_env(self, key: str, value: str, target: list[str], type_: str, upsert: bool = True) -> dict | None:
+        """Create a var (replacing one of the key on a shared target when `upsert`); None when one is there
+        and not `upsert` (the create call lists it under `failed`, docs/providers.md#vercel-env-writes)."""
+        clash = [e for e in self.env if e["key"] == key and set(e["target"]) & set(target)]
+        if clash and not upsert:
+            return None
+        self.env = [e for e in self.env if e not in clash]
         record = self._env_record(key, value, target, type_)
         self.env.append(record)
         self.updated = ms()
+        self.counters.add("env_writes", key)
         return record
+
+    def edit_env(self, record: dict, fields: dict) -> dict:
+        """`PATCH .../env/{id}`: the given fields of one var (already checked) replaced."""
+        before = record["key"]
+        record.update(fields, updatedAt=ms())
+        self.updated = ms()
+        for key in dict.fromkeys([before, record["key"]]):
+            self.counters.add("env_writes", key)
+        return record
+
+    def delete_env(self, record: dict) -> None:
+        self.env.remove(record)
+        self.updated = ms()
+        self.counters.add("env_writes", record["key"])
+
+    def find_commit(self, sha: str) -> Commit | None:
+        """A registered commit, or one of the linked checkout (blocking: git)."""
+        return find_commit(self.config, self.repo, sha)
+
+    def ref_head(self, ref: str) -> str | None:
+        """The sha at the head of branch `ref` of the linked checkout (blocking: git); main falls back to
+        the release."""
+        head = branch_head(self.repo, ref) if self.repo else None
+        return head or (self.config.head_sha if ref == BRANCH else None)
 
     def get(self, uid_or_url: str) -> Deployment | None:
         return next((d for d in self.deployments if uid_or_url in (d.uid, d.url)), None)
@@ -115,13 +153,15 @@ class VercelModel:
         self.production = head.uid
 
     async def _serve(self, d: Deployment) -> bool:
-        env = dict(d.env, SANDBOX_BUILD=d.commit.app_build())
+        # VERCEL_GIT_COMMIT_SHA: the deployment's commit, as Vercel sets it in a git deployment's environment.
+        env = dict(d.env, SANDBOX_BUILD=d.commit.app_build(), VERCEL_GIT_COMMIT_SHA=d.commit.sha)
         return await self.supervisor.replace("frontend", env, d.uid)
 
-    def deploy(self, commit: Commit, target: str | None = "production") -> Deployment:
+    def deploy(self, commit: Commit, target: str | None = "production", ref: str = BRANCH) -> Deployment:
         d = self._new(commit)
-        d.target = target
+        d.target, d.ref = target, ref
         self.deployments.insert(0, d)
+        self.counters.add("deployments", target or "preview")
         self._spawn(self._build(d))
         return d
 
@@ -164,6 +204,7 @@ class VercelModel:
         """rollback / promote: `lastAliasRequest` goes pending -> in-progress -> succeeded as the alias moves."""
         req = AliasRequest(kind, self.production, target.uid)
         self.last_alias_request = req
+        self.counters.add("alias_requests", kind)
         self._spawn(self._switch(req, target))
         return req
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.counters import Counters
 from sandbox.emulators.chaos import Answers, Chaos, chaos_endpoint
 
 
@@ -105,20 +106,27 @@ def json_body(raw: bytes) -> dict | list | None:
 
 def build_app(routes: list[Route], *, auth: Callable[[Request], Response | None], error: ErrorFn,
               extra_internal: list[Route] | None = None, unauthorized: Callable[[], Response] | None = None,
-              rate_limit_prefix: str = "") -> Starlette:
-    """A Starlette app with the provider routes, `/_sandbox/ping` and `/_sandbox/chaos`, auth and chaos.
+              rate_limit_prefix: str = "", counters: Counters | None = None) -> Starlette:
+    """A Starlette app with the provider routes, `/_sandbox/ping`, `/_sandbox/chaos` and `/_sandbox/counters`,
+    auth and chaos.
 
     `unauthorized` is the provider's own 401 (default: `error(401, "unauthorized")`, what `bearer_auth`
-    answers a wrong token); `rate_limit_prefix` names its rate-limit headers on a 429.
+    answers a wrong token); `rate_limit_prefix` names its rate-limit headers on a 429; `counters` are the
+    emulator's side effects since `up` (none: an emulator without side effects answers only `since`).
     """
     chaos = Chaos()
     answers = Answers(error, unauthorized or (lambda: error(401, "unauthorized")), rate_limit_prefix)
+    counted = counters or Counters()
 
     async def ping(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
+    async def show_counters(request: Request) -> Response:
+        return JSONResponse(counted.to_json())
+
     internal = [Route("/_sandbox/ping", ping),
-                Route("/_sandbox/chaos", chaos_endpoint(chaos), methods=["GET", "POST", "DELETE"])]
+                Route("/_sandbox/chaos", chaos_endpoint(chaos), methods=["GET", "POST", "DELETE"]),
+                Route("/_sandbox/counters", show_counters)]
 
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)

@@ -169,7 +169,7 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
                     isinstance(e, dict) and isinstance(e.get("key"), str) for e in body):
                 return render_error(400, 'body must be a list of {"key": ..., "value": ...}')
             # PUT of the list replaces every env var of the service (as Render's "update env vars").
-            service.env = {e["key"]: str(e.get("value", "")) for e in body}
+            model.replace_env(service, {e["key"]: str(e.get("value", "")) for e in body})
         items = [(k, {"key": k, "value": v}) for k, v in service.env.items()]
         return _page(items, request, "envVar")
 
@@ -182,12 +182,12 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
             body = json_body(await request.body())
             if not isinstance(body, dict) or "value" not in body:
                 return render_error(400, 'body must be {"value": ...}')
-            service.env[key] = str(body["value"])
+            model.set_env(service, key, str(body["value"]))
             return JSONResponse({"key": key, "value": service.env[key]})
         if key not in service.env:
             return render_error(404, f"env var {key} not found")
         if request.method == "DELETE":
-            del service.env[key]
+            model.delete_env(service, key)
             return Response(status_code=204)
         return JSONResponse({"key": key, "value": service.env[key]})
 
@@ -236,4 +236,4 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
     internal = [Route("/_sandbox/commits", push_commit, methods=["POST"]),
                 Route("/_sandbox/key-value-status", key_value_status, methods=["POST"])]
     return build_app(routes, auth=bearer_auth(token, render_error), error=render_error, extra_internal=internal,
-                     rate_limit_prefix="Ratelimit-")
+                     rate_limit_prefix="Ratelimit-", counters=model.counters)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -12,6 +14,29 @@ from sandbox.vercel_model import NODE_VERSIONS, Deployment, VercelModel, ms
 
 ENV_TYPES = ("plain", "encrypted", "sensitive", "secret", "system")
 ENV_TARGETS = ("production", "preview", "development")
+
+
+def _targets(raw) -> list[str]:
+    return [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, list) else []
+
+
+def _env_problem(item, create: bool) -> str | None:
+    """What is wrong with an env var body (a create needs `key` and `value`; an edit any of the fields)."""
+    if not isinstance(item, dict):
+        return "Each env var must be an object"
+    if create and (not isinstance(item.get("key"), str) or "value" not in item):
+        return 'Each env var needs "key", "value", "type" and "target"'
+    if not create and not set(item) & {"key", "value", "type", "target", "comment"}:
+        return 'Give at least one of "key", "value", "type", "target", "comment"'
+    if "key" in item and (not isinstance(item["key"], str) or not item["key"]):
+        return f"Invalid key {item['key']!r}"
+    if "target" in item or create:
+        target = _targets(item.get("target", list(ENV_TARGETS)))
+        if not target or any(t not in ENV_TARGETS for t in target):
+            return f"Invalid target {item.get('target')!r}"
+    if item.get("type", "encrypted") not in ENV_TYPES:
+        return f"Invalid type {item.get('type')!r}"
+    return None
 
 
 def create_vercel_app(model: VercelModel, token) -> Starlette:
@@ -49,7 +74,7 @@ def create_vercel_app(model: VercelModel, token) -> Starlette:
             "creator": {"uid": "sandbox", "email": "ops@digitalbrains.sandbox.test", "username": "sandbox",
                         "githubLogin": "sandbox"},
             "meta": {"githubCommitSha": d.commit.sha, "githubCommitMessage": d.commit.message,
-                     "githubCommitRef": "main", "githubRepo": model.name, "githubOrg": "digitalbrains"},
+                     "githubCommitRef": d.ref, "githubRepo": model.name, "githubOrg": "digitalbrains"},
             "errorCode": "BUILD_FAILED" if d.ready_state == "ERROR" else None,
             "errorMessage": d.error_message,
         }
@@ -64,7 +89,7 @@ def create_vercel_app(model: VercelModel, token) -> Starlette:
             "projectSettings": {"nodeVersion": d.node_version, "framework": "nextjs", "buildCommand": None,
                                 "rootDirectory": "frontend"},
             "team": {"id": model.team_id, "name": "digitalbrains", "slug": "digitalbrains"},
-            "gitSource": {"type": "github", "sha": d.commit.sha, "ref": "main", "repoId": 1},
+            "gitSource": {"type": "github", "sha": d.commit.sha, "ref": d.ref, "repoId": 1},
         })
         if d.ready_state == "ERROR":
             body["aliasError"] = {"code": "BUILD_FAILED", "message": d.error_message}
@@ -113,19 +138,25 @@ def create_vercel_app(model: VercelModel, token) -> Starlette:
             return JSONResponse({"envs": envs})
         body = json_body(await request.body())
         items = body if isinstance(body, list) else [body]
-        created = []
         for item in items:
-            if not isinstance(item, dict) or not isinstance(item.get("key"), str) or "value" not in item:
-                return vercel_error(400, 'Each env var needs "key", "value", "type" and "target"', "bad_request")
-            target = item.get("target", list(ENV_TARGETS))
-            target = [target] if isinstance(target, str) else list(target)
-            if not target or any(t not in ENV_TARGETS for t in target):
-                return vercel_error(400, f"Invalid target {target!r}", "bad_request")
-            if item.get("type", "encrypted") not in ENV_TYPES:
-                return vercel_error(400, f"Invalid type {item.get('type')!r}", "bad_request")
-            created.append(model.add_env(item["key"], str(item["value"]), target, item.get("type", "encrypted")))
-        return JSONResponse({"created": created[0] if len(created) == 1 else created, "failed": []},
-                            status_code=201)
+            problem = _env_problem(item, create=True)
+            if problem:
+                return vercel_error(400, problem, "bad_request")
+        # docs/providers.md#vercel-env-writes: `upsert=true` replaces a var of the key on a shared target;
+        # without it that key is not stored and is listed under `failed`, though the answer is a 201.
+        upsert = request.query_params.get("upsert") == "true"
+        created, failed = [], []
+        for item in items:
+            target = _targets(item.get("target", list(ENV_TARGETS)))
+            record = model.add_env(item["key"], str(item["value"]), target, item.get("type", "encrypted"), upsert)
+            if record is None:
+                failed.append({"error": {"code": "ENV_ALREADY_EXISTS", "key": item["key"], "target": target,
+                                         "message": f"A variable with the name `{item['key']}` already exists "
+                                                    f"for the target {', '.join(target)}"}})
+            else:
+                created.append(record)
+        return JSONResponse({"created": created[0] if len(created) == 1 and not isinstance(body, list) else created,
+                             "failed": failed}, status_code=201)
 
     async def env_one(request: Request) -> Response:
         denied = project_or_error(request)
@@ -135,7 +166,18 @@ def create_vercel_app(model: VercelModel, token) -> Starlette:
         if record is None:
             return vercel_error(404, "Environment variable not found", "not_found")
         if request.method == "DELETE":
-            model.env.remove(record)
+            model.delete_env(record)
+        elif request.method == "PATCH":
+            body = json_body(await request.body())
+            problem = _env_problem(body, create=False)
+            if problem:
+                return vercel_error(400, problem, "bad_request")
+            fields = {k: body[k] for k in ("key", "value", "type", "comment") if k in body}
+            if "target" in body:
+                fields["target"] = _targets(body["target"])
+            if "value" in fields:
+                fields["value"] = str(fields["value"])
+            record = model.edit_env(record, fields)
         return JSONResponse(record)
 
     async def list_deployments(request: Request) -> Response:
@@ -180,11 +222,18 @@ def create_vercel_app(model: VercelModel, token) -> Starlette:
             return vercel_error(400, 'Body needs "name", "project", "target" and "gitSource"', "bad_request")
         if body.get("project", body.get("name")) not in (model.project_id, model.name):
             return vercel_error(404, "Project not found", "not_found")
-        sha = body["gitSource"].get("sha") or model.config.head_sha
-        commit = model.config.commit(sha)
+        # docs/providers.md#vercel-production-deployments: the commit is `sha`, else the head of `ref`.
+        git = body["gitSource"]
+        sha, ref = git.get("sha"), git.get("ref") or "main"
+        if sha is not None and not isinstance(sha, str) or not isinstance(ref, str):
+            return vercel_error(400, "gitSource.sha and gitSource.ref must be strings", "bad_request")
+        sha = sha or await asyncio.to_thread(model.ref_head, ref)
+        if not sha:
+            return vercel_error(400, f"Branch {ref} not found in the linked repository", "bad_request")
+        commit = await asyncio.to_thread(model.find_commit, sha)
         if commit is None:
             return vercel_error(400, f"Commit {sha} not found in the linked repository", "bad_request")
-        d = model.deploy(commit, body.get("target", None))
+        d = model.deploy(commit, body.get("target", None), ref)
         return JSONResponse(detail(d))
 
     async def get_deployment(request: Request) -> Response:
@@ -237,7 +286,7 @@ def create_vercel_app(model: VercelModel, token) -> Starlette:
         Route("/v9/projects/{project}", project, methods=["GET", "PATCH"]),
         Route("/v10/projects/{project}/env", env, methods=["GET", "POST"]),
         Route("/v9/projects/{project}/env", env, methods=["GET", "POST"]),
-        Route("/v9/projects/{project}/env/{env_id}", env_one, methods=["DELETE"]),
+        Route("/v9/projects/{project}/env/{env_id}", env_one, methods=["PATCH", "DELETE"]),
         Route("/v1/projects/{project}/env/{env_id}", env_one, methods=["GET"]),
         Route("/v7/deployments", list_deployments),
         Route("/v6/deployments", list_deployments),
@@ -252,4 +301,4 @@ def create_vercel_app(model: VercelModel, token) -> Starlette:
         Route("/v9/projects/{project}/rollback/aliases", promote_aliases),
     ]
     return build_app(routes, auth=bearer_auth(token, vercel_error), error=vercel_error,
-                     rate_limit_prefix="X-RateLimit-")
+                     rate_limit_prefix="X-RateLimit-", counters=model.counters)
