@@ -50,14 +50,16 @@ def soak_since(ctx: Context, step: Step) -> str:
 
 def command(ctx: Context, stage: str, where: Path, *, app_repo: Path | None = None,
             since: str | None = None) -> list[str]:
-    argv = [sys.executable, "-m", "pytest", "-m", stage, "--target", ctx.release.target_spec, "-p", "no:cacheprovider",
-            "--verdict-json", str(where / "verdict.json"), "--html", str(where / "report.html"),
-            "--self-contained-html", "--junitxml", str(where / "junit.xml"), "--rollback", ctx.release.rollback,
-            "--release-sha", ctx.sha]
+    # The root pytest.ini named (-c), and every path given as --opt=PATH: pytest picks its rootdir from path-like
+    # arguments before the binding declares its options.
+    argv = [sys.executable, "-m", "pytest", "-c", str(REPO_ROOT / "pytest.ini"), f"--rootdir={REPO_ROOT}",
+            "-m", stage, f"--target={ctx.release.target_spec}", "-p", "no:cacheprovider",
+            f"--verdict-json={where / 'verdict.json'}", f"--html={where / 'report.html'}", "--self-contained-html",
+            f"--junitxml={where / 'junit.xml'}", f"--rollback={ctx.release.rollback}", f"--release-sha={ctx.sha}"]
     if app_repo is not None:
-        argv += ["--app-repo", str(app_repo)]
+        argv.append(f"--app-repo={app_repo}")
     if stage == "soak":
-        argv += ["--soak-duration", f"{float(ctx.release.options['soak_duration']):g}", "--soak-since", since]
+        argv += [f"--soak-duration={float(ctx.release.options['soak_duration']):g}", f"--soak-since={since}"]
     return argv + list(ctx.release.options.get("pytest_args", []))
 
 
@@ -145,7 +147,7 @@ def judge(ctx: Context, stage: str, rc: int | None, output: list[str], where: Pa
     if rc == EXIT_USAGE:
         problem = next((line for line in reversed(output) if line.startswith("ERROR:")),
                        next((line for line in reversed(output) if line.strip()), "no output"))
-        return Result("failed", "usage", f"{stage}: {problem.removeprefix('ERROR:').strip()}", evidence,
+        return Result("failed", "usage", problem.removeprefix("ERROR:").strip(), evidence,
                       exit_code=EXIT_USAGE)
     if rc is None:
         return Result("held", "INCONCLUSIVE", f"{stage} ran past its bound of {seconds(bound_s(ctx, stage))} and "
