@@ -39,7 +39,13 @@ def describe_in_progress(journal: Journal, release: Release) -> str:
     step = journal.step(release.id, release.current_step) if release.current_step else None
     since = step.ended_at if release.state == "held" and step and step.ended_at else \
         (step.started_at if step else release.started_at)
-    state = "held" if release.state == "held" else "in progress"
+    if release.state == "held":
+        state = "held"
+    else:
+        lock = TargetLock(journal, release.target)
+        holder, alive = lock.holder(), lock.holder_alive()
+        state = ("in progress" + (f" (pid {holder.pid} on {holder.host})" if holder else "") if alive is not False
+                 else "interrupted" + (f" (its process, pid {holder.pid}, is gone)" if holder else ""))
     return (f"release {release.id} (commit {release.sha[:12]}) is {state} on target {release.target} at step "
             f"{release.current_step or '-'} since {since}")
 
@@ -146,8 +152,9 @@ def _lock(journal: Journal, target_name: str, release_id: str) -> TargetLock:
     except LockHeld as held:
         holder = held.holder
         busy = journal.release(holder.release_id) if holder else None
-        what = describe_in_progress(journal, busy) if busy else f"another release of {target_name} is starting"
-        raise UsageProblem(f"{what}, driven by {held}; wait for it to end") from None
+        what = describe_in_progress(journal, busy) if busy else \
+            f"another release of {target_name} is starting ({held})"
+        raise UsageProblem(f"{what}; wait for it to end") from None
     if previous is not None:
         journal.event(previous.release_id, "takeover",
                       f"lock of pid {previous.pid} on {previous.host} (since {previous.since}) taken over by pid "

@@ -45,6 +45,7 @@ def drive(ctx: Context) -> int:
         last = ctx.journal.step(ctx.release.id, spec.name)
         if last is not None and last.state == "done":
             continue
+        ctx.journal.supersede(ctx.release.id, spec.name)
         step = ctx.journal.start_step(ctx.release.id, seq, spec.name)
         ctx.refresh()
         ctx.progress.step_started(spec.letter, spec.name, spec.title)

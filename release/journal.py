@@ -61,7 +61,8 @@ steps = sa.Table(
 )
 
 # A side effect is recorded `intended` before the call and `applied` (with its id) after it, before the step
-# says done; `found` when a re-run finds the world already as wanted (docs/runbook.md#release-conductor).
+# says done; `unconfirmed` when its process died between the two and a new attempt of the step read the world
+# again instead (docs/runbook.md#release-conductor).
 effects = sa.Table(
     "effects", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -71,7 +72,7 @@ effects = sa.Table(
     sa.Column("scope", sa.String(64), nullable=False, default=""),  # the service, project or checkout
     sa.Column("subject", sa.String(200), nullable=False),  # migration name, env key, commit, tag
     sa.Column("ref", sa.String(200)),  # deploy id, migration version
-    sa.Column("state", sa.String(16), nullable=False),  # intended | applied | found
+    sa.Column("state", sa.String(16), nullable=False),  # intended | applied | unconfirmed
     sa.Column("intended_at", _TIME, nullable=False),
     sa.Column("applied_at", _TIME),
 )
@@ -367,6 +368,13 @@ class Journal:
             conn.execute(effects.update().where(effects.c.id == effect_id)
                          .values(state=state, ref=ref, applied_at=iso()))
             self._touch(conn)
+
+    def supersede(self, release_id: str, step: str) -> None:
+        """Effects an earlier attempt of `step` intended but never saw applied: the new attempt reads the world
+        again and does what is still missing, so these become `unconfirmed` (what the world holds says the rest)."""
+        with self.engine.begin() as conn:
+            conn.execute(effects.update().where(effects.c.release_id == release_id, effects.c.step == step,
+                                                effects.c.state == "intended").values(state="unconfirmed"))
 
     def effects(self, release_id: str, step: str | None = None, kinds: Iterable[str] | None = None) -> list[Effect]:
         query = effects.select().where(effects.c.release_id == release_id).order_by(effects.c.id)

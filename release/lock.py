@@ -90,6 +90,20 @@ class TargetLock:
             row = conn.execute(locks.select().where(locks.c.target == self.target)).first()
         return Holder(**dict(row._mapping)) if row else None
 
+    def holder_alive(self) -> bool | None:
+        """Whether the holder lives: True, False, or None when this process cannot tell (another host)."""
+        holder = self.holder()
+        if holder is None:
+            return False
+        if self.journal.is_postgres:
+            with self.journal.engine.connect() as conn:
+                free = conn.execute(sa.select(sa.func.pg_try_advisory_lock(advisory_key(self.target)))).scalar_one()
+                if free:
+                    conn.execute(sa.select(sa.func.pg_advisory_unlock(advisory_key(self.target))))
+                conn.commit()
+            return not free
+        return holder_alive(holder)
+
     def acquire(self, release_id: str) -> Holder | None:
         """Take the lock for `release_id`; return the dead holder taken over (None if it was free).
 

@@ -9,7 +9,7 @@ from release.journal import Journal, Release
 from release.progress import seconds
 from release.view import build, rolled_back_word
 
-WIDTHS = (14, 12, 12, 25, 25, 10)
+WIDTHS = (17, 12, 13, 25, 25, 10)
 
 
 def target_name(spec: str) -> str:
