@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from release.context import runbook_tables
+from release.context import UsageProblem, runbook_tables
 from release.journal import Journal, Release
 from release.progress import seconds
 from release.view import build, rolled_back_word
@@ -16,7 +16,10 @@ def target_name(spec: str) -> str:
     """The target's name as `load_target` gives it, without loading it (status works with the sandbox down)."""
     if spec.endswith(".toml") or "/" in spec:
         return Path(spec).stem
-    runbook_tables()  # a broken runbook.toml is still a usage error here
+    targets = runbook_tables().get("targets", {})
+    if spec not in targets:
+        raise UsageProblem(f"--target {spec!r} is not a target of runbook.toml; use one of {', '.join(targets)} or "
+                           "a PATH.toml")
     return spec
 
 

@@ -39,3 +39,58 @@ def journal_spec(request: pytest.FixtureRequest, tmp_path) -> str:
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return base.rsplit("/", 1)[0] + f"/{name}"
+
+
+def git(repo, *args: str) -> str:
+    import subprocess
+
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": "/usr/bin:/bin"}
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
+                          env=env).stdout.strip()
+
+
+@pytest.fixture
+def app_repo(tmp_path):
+    """An app checkout: main with two applied migrations, then one commit adding a third and an env file."""
+    repo = tmp_path / "app"
+    (repo / "supabase" / "migrations").mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "supabase" / "migrations" / "20260915093000_phase7_feedback_learning_loop.sql").write_text("select 1;")
+    (repo / "supabase" / "migrations" / "20261020101500_add_feedback_learning_job_type.sql").write_text("select 2;")
+    (repo / "release.env.toml").write_text("[render_api]\n[render_worker]\n[vercel]\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "live release")
+    (repo / "supabase" / "migrations" / "20251124100000_persona_tone_setting.sql").write_text(
+        "ALTER TABLE twins ADD COLUMN persona_tone text;")
+    (repo / "supabase" / "migrations" / "README.md").write_text("not a migration")
+    (repo / "release.env.toml").write_text('[render_api]\nPERSONA_TONE_DEFAULT = "warm"\n[render_worker]\n[vercel]\n')
+    git(repo, "checkout", "-qb", "next")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "feat: persona tone")
+    git(repo, "checkout", "-q", "main")
+    return repo
+
+
+@pytest.fixture
+def fake_sandbox(tmp_path, app_repo):
+    """A target file for a sandbox that is not running (nothing answers): enough for every refusal."""
+    import json
+
+    status = {
+        "api_url": "http://127.0.0.1:9", "frontend_url": "http://127.0.0.1:9", "render_api_url": "http://127.0.0.1:9/v1",
+        "vercel_api_url": "http://127.0.0.1:9", "supabase_api_url": "http://127.0.0.1:9",
+        "pinecone_api_url": "http://127.0.0.1:9", "render_owner_id": "tea-x", "render_api_service_id": "srv-a",
+        "render_worker_service_id": "srv-w", "vercel_team_id": "team_x", "vercel_project_id": "prj_x",
+        "vercel_alias": "x.test", "supabase_project_ref": "ref", "pinecone_index": "idx", "render_keyvalue_id": "red-x",
+        "app_repo": str(app_repo), "owner_email": "o@x.test", "owner_password": "pw-secret-1234",
+        "share_url": "http://127.0.0.1:9/share/tok-secret-5678", "database_url": "postgresql://p@127.0.0.1:9/t",
+        "redis_url": "redis://127.0.0.1:9/0", "next_release_sha": git(app_repo, "rev-parse", "next"),
+        "next_release_branch": "next",
+        "secrets": {"RENDER_API_KEY": "rnd-secret-0001", "VERCEL_TOKEN": "vcl-secret-0002",
+                    "SUPABASE_ACCESS_TOKEN": "sbp-secret-0003", "PINECONE_API_KEY": "pc-secret-0004"},
+    }
+    (tmp_path / "status.json").write_text(json.dumps(status))
+    target = tmp_path / "fake.toml"
+    target.write_text(f'extends = "sandbox"\nsandbox_state = "{tmp_path / "status.json"}"\n')
+    return target
