@@ -1,0 +1,82 @@
+"""A whole release against a real sandbox (SQLite journal): the plan changes nothing; a second run while one
+is in progress is refused naming it; `kill -9` during step B, then `resume`: GO, every side effect made once."""
+
+from __future__ import annotations
+
+import pytest
+from _e2e import Operator, kill9, module_stack, side_effects
+
+stack = module_stack()
+SOAK_S = "3"
+
+
+@pytest.fixture(scope="module")
+def operator(stack, tmp_path_factory) -> Operator:
+    workdir = tmp_path_factory.mktemp("release")
+    return Operator(stack, workdir, str(workdir / "journal.sqlite"))
+
+
+def _untouched(counters: dict) -> bool:
+    return not any(v for provider in counters.values() for k, v in provider.items() if k != "since")
+
+
+def test_the_plan_says_what_would_happen_and_does_nothing(operator):
+    result = operator.run("plan")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"release {operator.stack.status['next_release_sha']} (the sandbox's next release (next))" in out
+    for line in ("[A] tag: create tag release-", "[B] migrations: apply migration persona_tone_setting",
+                 "[C] env: render_api: added PERSONA_TONE_DEFAULT", "trigger a deploy of the commit",
+                 "vercel: create the production deployment of the commit", "pytest -m soak"):
+        assert line in out
+    assert "warm" not in out  # the value of PERSONA_TONE_DEFAULT: key names only
+    assert _untouched(operator.counters()) and operator.history() == []
+
+
+def test_killed_in_step_b_then_resumed_ends_go_with_each_effect_once(operator, tmp_path):
+    operator.chaos("supabase", "slow", "--count", "always", "--delay", "1")  # step B takes a few seconds
+    first = operator.start("run", "--rollback", "auto", "--soak-duration", SOAK_S, "--yes", log=tmp_path / "run.log")
+    try:
+        release_id = operator.wait_for("the migration intended", lambda j: next(
+            (e.release_id for r in j.history() for e in j.effects(r.id, step="migrations")), None), proc=first)
+        second = operator.run("run", "--yes")
+        assert second.returncode == 4, second.stdout + second.stderr
+        assert f"release {release_id}" in second.stderr and "at step migrations" in second.stderr
+        assert "in progress (pid" in second.stderr and second.stderr.count("\n") == 1
+        kill9(first)
+    finally:
+        if first.poll() is None:
+            kill9(first)
+    journal = operator.open_journal()
+    release, step = journal.release(release_id), journal.step(release_id, "migrations")
+    journal.close()
+    assert (release.state, step.state) == ("running", "running")
+    again = operator.run("run", "--yes")
+    assert again.returncode == 4 and "interrupted (its process" in again.stderr and "resume" in again.stderr
+    operator.chaos("--clear")
+
+    resumed = operator.run("resume")
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr
+    assert f"GO: release {release_id}" in resumed.stdout
+    effects = side_effects(operator.counters(), operator.stack.status)
+    assert effects["migrations"] == {"persona_tone_setting": 1}
+    assert effects["api_env"] == {"PERSONA_TONE_DEFAULT": 1} and effects["worker_env"] == {}
+    assert effects["api_deploys"] == {"api": 1} and effects["worker_deploys"] == {"api": 1}
+    assert effects["vercel_deployments"] == {"production": 1} and effects["vercel_env"] == {}
+
+    view = operator.status()
+    assert (view["verdict"], view["state"], view["exit_code"]) == ("GO", "ended", 0)
+    assert [(s["name"], s["state"]) for s in view["steps"]] == [
+        (n, "done") for n in ("tag", "predeploy", "migrations", "env", "backend", "frontend", "smoke", "postdeploy",
+                              "soak")]
+    attempts = [(a["name"], a["attempt"], a["state"]) for a in view["attempts"] if a["name"] == "migrations"]
+    assert attempts == [("migrations", 1, "interrupted"), ("migrations", 2, "done")]
+    assert [m["name"] for m in view["migrations_applied"] if m["state"] == "applied"] == ["persona_tone_setting"]
+    assert view["env_diff"]["render_api"]["added"] == ["PERSONA_TONE_DEFAULT"]
+    assert "takeover" in [e["kind"] for e in view["events"]]
+    assert view["timing"]["outside_share"] < 0.10, view["timing"]
+    assert all(s["report_html"] for s in view["steps"] if s["name"] in ("predeploy", "smoke", "postdeploy", "soak"))
+    page = view["page"]
+    assert "GO: release" in open(page).read()
+    [row] = operator.history()
+    assert (row["id"], row["verdict"], row["rolled_back"]) == (release_id, "GO", "no")
