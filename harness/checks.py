@@ -14,26 +14,32 @@ from harness.target import Target
 REDIS_TIMEOUT_S = 5.0
 
 
-# Each client is told where its credential came from, so a 401/403 names it (docs/providers.md#shared-transport).
+# Each client is told where its credential came from, so a 401/403 names it, and how long a dead provider may
+# hold one call: the target's timeout and attempts (docs/providers.md#shared-transport).
+def _transport(target: Target, on_exchange: Callable | None) -> dict:
+    return {"timeout": target.provider_timeout_s, "max_attempts": target.provider_attempts, "on_exchange": on_exchange}
+
+
 def render_client(target: Target, on_exchange: Callable | None = None) -> RenderClient:
     return RenderClient(api_key=target.secret("render_api_key"), base_url=target.render_api_url,
-                        credential=target.credential_label("render_api_key"), on_exchange=on_exchange)
+                        credential=target.credential_label("render_api_key"), **_transport(target, on_exchange))
 
 
 def vercel_client(target: Target, on_exchange: Callable | None = None) -> VercelClient:
     return VercelClient(token=target.secret("vercel_token"), team_id=target.vercel_team_id,
                         base_url=target.vercel_api_url, credential=target.credential_label("vercel_token"),
-                        on_exchange=on_exchange)
+                        **_transport(target, on_exchange))
 
 
 def supabase_client(target: Target, on_exchange: Callable | None = None) -> SupabaseClient:
     return SupabaseClient(access_token=target.secret("supabase_access_token"), base_url=target.supabase_api_url,
-                          credential=target.credential_label("supabase_access_token"), on_exchange=on_exchange)
+                          credential=target.credential_label("supabase_access_token"),
+                          **_transport(target, on_exchange))
 
 
 def pinecone_client(target: Target, on_exchange: Callable | None = None) -> PineconeClient:
     return PineconeClient(api_key=target.secret("pinecone_api_key"), base_url=target.pinecone_api_url,
-                          credential=target.credential_label("pinecone_api_key"), on_exchange=on_exchange)
+                          credential=target.credential_label("pinecone_api_key"), **_transport(target, on_exchange))
 
 
 def vercel_project(vercel: VercelClient, target: Target) -> dict:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 
+from gonogo_providers import DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_S
+
 # Status keys of `python -m sandbox status --json` that become target fields as they are.
 _SANDBOX_FIELDS = (
     "api_url", "frontend_url", "render_api_url", "vercel_api_url", "supabase_api_url",
@@ -65,6 +67,10 @@ class Target:
     # thresholds.learning_job_timeout_s and learning_job_pickup_s).
     learning_job_timeout_s: float | None = None
     learning_job_pickup_s: float | None = None
+    # Every provider client's timeout per attempt and attempts per call: a dead provider holds one call at
+    # most attempts x timeout + the retry wait budget (docs/providers.md#shared-transport).
+    provider_timeout_s: float = DEFAULT_TIMEOUT_S
+    provider_attempts: int = DEFAULT_MAX_ATTEMPTS
     app_repo: str | None = None
     # Production writes (feedback, chats) go to this dedicated smoke twin; default: the owner's first twin.
     smoke_twin_id: str | None = None
@@ -213,4 +219,9 @@ def load_target(spec: str, runbook: Mapping, rootdir: Path, env: Mapping[str, st
         value = getattr(target, key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
             raise TargetError(f"{target.source}: {key} = {value!r} must be a positive number of seconds")
-    return replace(target, soak_duration_s=float(target.soak_duration_s))
+    timeout, attempts = target.provider_timeout_s, target.provider_attempts
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise TargetError(f"{target.source}: provider_timeout_s = {timeout!r} must be a positive number of seconds")
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        raise TargetError(f"{target.source}: provider_attempts = {attempts!r} must be a whole number, 1 or more")
+    return replace(target, soak_duration_s=float(target.soak_duration_s), provider_timeout_s=float(timeout))
