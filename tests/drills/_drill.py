@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,7 +26,8 @@ from sandbox.faults import FAULTS  # noqa: E402
 __all__ = ["REPO_ROOT", "Stack", "module_stack", "newest_deploy", "wait_until", "CODE_GATES", "NOT_CODE_GATES",
            "Run", "run_runbook", "assert_fault_verdict", "inject_and_judge", "assert_healthy", "target_file",
            "EXPECTED", "GO_FILE_FAULTS", "CONFIG_FILE_FAULTS", "DEPLOY_FILE_FAULTS", "RUNS", "JWT_TAIL",
-           "assert_no_secrets"]
+           "assert_no_secrets", "SUITES", "write_target", "chaos", "clear_chaos", "chaos_switch", "live_deploys",
+           "render_service"]
 
 SUITES = ("gates", "smoke", "postdeploy")
 RUN_TIMEOUT_S = 300
@@ -58,6 +60,8 @@ class Run:
     verdict: dict | None
     # Everything the run wrote for people to read: terminal, verdict.json, summary.md.
     outputs: str = ""
+    # How long the subprocess took, start to exit (seconds).
+    wall_s: float = 0.0
 
     def statuses(self, *, blocking: bool = True) -> dict[str, str]:
         return {c["id"]: c["status"] for c in self.verdict["criteria"] if c["blocking"] == blocking}
@@ -77,26 +81,85 @@ class Run:
         return "\n".join(lines)
 
 
+def _target_fields(stack: Stack) -> dict[str, str | float | int]:
+    return {"extends": "sandbox", "sandbox_state": str(stack.state_dir / "status.json"),
+            "learning_job_timeout_s": LEARNING_JOB_TIMEOUT_S}
+
+
+def _toml(fields: dict[str, str | float | int]) -> str:
+    # A JSON string, number or boolean is a TOML value too.
+    return "".join(f"{key} = {json.dumps(value)}\n" for key, value in fields.items())
+
+
 def target_file(stack: Stack) -> Path:
     """A target file pointing the runbook at this stack (the state dir is per module, not .sandbox/)."""
     path = stack.state_dir / "target.toml"
     if not path.exists():
-        path.write_text(f'extends = "sandbox"\nsandbox_state = "{stack.state_dir / "status.json"}"\n'
-                        f"learning_job_timeout_s = {LEARNING_JOB_TIMEOUT_S}\n")
+        path.write_text(_toml(_target_fields(stack)))
+    return path
+
+
+def write_target(stack: Stack, name: str, **fields: str | float | int) -> Path:
+    """`target_file` with the given target fields set (a canary's or a drill's own bounds), as NAME.toml."""
+    path = stack.state_dir / f"{name}.toml"
+    path.write_text(_toml({**_target_fields(stack), **fields}))
     return path
 
 
 def run_runbook(*args: str, target: str | Path, out_dir: Path, name: str,
-                env: dict[str, str] | None = None) -> Run:
-    """`python -m pytest gates smoke postdeploy --target T ARGS` from the repo root, outputs under out_dir."""
+                env: dict[str, str] | None = None, paths: tuple[str, ...] = SUITES) -> Run:
+    """`python -m pytest PATHS --target T ARGS` from the repo root (PATHS: the three suites), outputs under
+    out_dir."""
     verdict = out_dir / f"verdict-{name}.json"
-    argv = [sys.executable, "-m", "pytest", *SUITES, "--target", str(target), "-p", "no:cacheprovider",
+    argv = [sys.executable, "-m", "pytest", *paths, "--target", str(target), "-p", "no:cacheprovider",
             "--verdict-json", str(verdict), "--soak-duration", SOAK_S, "-q", *args]
+    started = time.monotonic()
     proc = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
                           env=env if env is not None else os.environ.copy())
+    wall_s = time.monotonic() - started
     data = json.loads(verdict.read_text()) if verdict.exists() else None
     texts = [proc.stdout, proc.stderr] + [p.read_text() for p in (verdict, out_dir / "summary.md") if p.exists()]
-    return Run(proc.returncode, proc.stdout, proc.stderr, data, "\n".join(texts))
+    return Run(proc.returncode, proc.stdout, proc.stderr, data, "\n".join(texts), wall_s)
+
+
+# ------------------------------------------------------------------------------ provider chaos (sandbox/README.md)
+def chaos(stack: Stack, provider: str, mode: str, *, count: int | str = "always", delay_s: float | None = None,
+          retry_after_s: float | None = None) -> None:
+    """`python -m sandbox chaos PROVIDER MODE`: that emulator misbehaves for its next `count` calls."""
+    args = ["chaos", provider, mode, "--count", str(count)]
+    if delay_s is not None:
+        args += ["--delay", f"{delay_s:g}"]
+    if retry_after_s is not None:
+        args += ["--retry-after", f"{retry_after_s:g}"]
+    res = stack.cli(*args)
+    assert res.returncode == 0, f"chaos {provider} {mode}: {res.stderr or res.stdout}"
+
+
+def clear_chaos(stack: Stack) -> None:
+    res = stack.cli("chaos", "--clear")
+    assert res.returncode == 0, f"chaos --clear: {res.stderr or res.stdout}"
+
+
+def chaos_switch(stack: Stack, provider: str) -> dict:
+    """The emulator's chaos switch (`GET /_sandbox/chaos`: mode, count left, retry_after, delay_s)."""
+    api_url = urlsplit(stack.status[f"{provider}_api_url"])
+    return httpx.get(f"{api_url.scheme}://{api_url.netloc}/_sandbox/chaos", timeout=5).json()
+
+
+def live_deploys(stack: Stack) -> dict[str, str]:
+    """What serves now, read straight from the emulators: each Render service's newest deploy and the Vercel
+    production deployment, by id (a rollback or a redeploy changes one of them)."""
+    with stack.render() as render, stack.vercel() as vercel:
+        state = {role: newest_deploy(render, stack.status[f"render_{role}_service_id"])["id"]
+                 for role in ("api", "worker")}
+        project = vercel.get(f"/v9/projects/{stack.status['vercel_project_id']}").json()
+    state["vercel"] = project["targets"]["production"]["id"]
+    return state
+
+
+def render_service(stack: Stack, service_id: str) -> dict:
+    with stack.render() as render:
+        return render.get(f"/services/{service_id}").json()
 
 
 # The tail of a JWT (payload end + HS256 signature) as it survives a repr that elided its middle.
