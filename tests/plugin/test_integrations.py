@@ -45,8 +45,9 @@ def test_markers_are_listed(pytester: pytest.Pytester) -> None:
 
 def test_help_documents_exit_codes(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
-    result.stdout.fnmatch_lines(["*exit codes: 0 GO, 1 NO-GO, 4 usage or runbook error, 6 NO-GO and a rollback*",
-                                 "*--rollback={off,plan,auto}*", "*gonogo_runbook*", "*gonogo_rollback_timeout*"])
+    result.stdout.fnmatch_lines(["*exit codes: 0 GO, 1 NO-GO, 4 usage or runbook error, 6 NO-GO and a rollback*"
+                                 "7 INCONCLUSIVE*", "*--rollback={off,plan,auto}*", "*gonogo_runbook*",
+                                 "*gonogo_rollback_timeout*", "*gonogo_reports (args)*"])
 
 
 def test_html_report_has_the_verdict_banner(pytester: pytest.Pytester, runbook) -> None:

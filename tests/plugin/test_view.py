@@ -233,3 +233,23 @@ def test_terminal_markdown_and_html_show_the_same_labels(pytester: pytest.Pytest
     for text in (outputs["summary.md"], outputs["report.html"]):
         for row in view.waivers:
             assert row.state.text in text and row.reason in text
+
+
+def test_an_inconclusive_verdict_round_trips_with_the_rollback_it_withheld() -> None:
+    verdict = fold(CRITERIA, (Record("t.py::test_health", "health", Status.INCONCLUSIVE, 0.1,
+                                     "ServerError: render: GET /v1/services answered 503 after 3 attempts"),
+                              Record("t.py::test_frontend", "frontend", Status.PASSED)), selected_stages=("smoke",))
+    assert verdict.outcome is Outcome.INCONCLUSIVE and verdict.exit_code == EXIT_CODES[Outcome.INCONCLUSIVE] == 7
+    withheld = RollbackResult(RollbackMode.AUTO, False, ("backend",), (
+        ActionOutcome("render: roll back API", ActionStatus.NOT_RUN, "POST /rollback"),), withheld=True)
+    data = through_a_file(verdict.to_json(withheld.to_json()))
+    assert data["schema"] == "gonogo.verdict/2" and data["verdict"] == "INCONCLUSIVE"
+    assert Verdict.from_json(data) == verdict and RollbackResult.from_json(data["rollback"]) == withheld
+    view = VerdictView.of(verdict, withheld)
+    assert view.tone is Tone.WARN and view.reasons[0].tone is Tone.WARN
+    assert view.rollback is not None and view.rollback.title == "rollback (auto)"
+    assert view.rollback.summary.startswith("not run: the verdict is INCONCLUSIVE")
+    assert view.rollback.summary.endswith("would roll back scopes backend, 1 action(s)")
+    assert [(a.status.text, a.status.tone) for a in view.rollback.actions] == [("not_run", Tone.WARN)]
+    health = next(r for r in view.criteria if r.id == "health")
+    assert (health.status.text, health.status.tone, health.blocks) == ("inconclusive", Tone.WARN, True)
