@@ -1,16 +1,16 @@
-"""`python -m release`: argument parsing and the exit codes (0 GO, 1 NO-GO, 4 usage, 6 rollback failed,
-7 held). Bad input is one line on stderr naming the flag or file, the value and the fix, never a traceback.
+"""`python -m release`: argument parsing and the exit codes, gonogo's (0 GO, 1 NO-GO, 4 usage, 6 a rollback
+action failed, 7 INCONCLUSIVE: the release is held). Bad input is one line on stderr naming the flag or
+file, the value and the fix, never a traceback.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
+from gonogo import EXIT_USAGE
 from release import commands, report
 from release.context import DEFAULT_JOURNAL, ROLLBACK_MODES, STRATEGIES, UsageProblem
 from release.journal import Journal, JournalError
-
-EXIT_USAGE = 4
 
 
 class _Parser(argparse.ArgumentParser):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import traceback
 
+from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_USAGE
 from gonogo_providers.errors import ProviderError
 from release import page
 from release.checkout import CheckoutError
@@ -18,8 +19,6 @@ from release.context import Context, UsageProblem
 from release.journal import iso
 from release.steps import STEPS
 from release.steps.base import Result
-
-EXIT_GO, EXIT_NO_GO, EXIT_USAGE, EXIT_ROLLBACK_FAILED, EXIT_INCONCLUSIVE = 0, 1, 4, 6, 7
 
 
 def _run_step(ctx: Context, spec, step) -> Result:

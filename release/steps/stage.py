@@ -16,12 +16,12 @@ import threading
 import time
 from pathlib import Path
 
+from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_ROLLBACK_FAILED, EXIT_USAGE
 from release.context import REPO_ROOT, Context
 from release.journal import Step, iso, parse_iso
 from release.progress import seconds
 from release.steps.base import Result
 
-EXIT_GO, EXIT_NO_GO, EXIT_USAGE, EXIT_ROLLBACK_FAILED, EXIT_INCONCLUSIVE = 0, 1, 4, 6, 7
 HEARTBEAT_S = 5.0
 
 
