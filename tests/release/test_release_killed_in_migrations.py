@@ -80,3 +80,22 @@ def test_killed_in_step_b_then_resumed_ends_go_with_each_effect_once(operator, t
     assert "GO: release" in open(page).read()
     [row] = operator.history()
     assert (row["id"], row["verdict"], row["rolled_back"]) == (release_id, "GO", "no")
+
+
+def test_an_inconclusive_stage_holds_the_release_until_abandoned(operator):
+    # Vercel refuses the token: the predeploy stage cannot observe, so it is INCONCLUSIVE (not NO-GO)
+    operator.chaos("vercel", "unauthorized", "--count", "always")
+    try:
+        held = operator.run("run", "--soak-duration", SOAK_S, "--yes")
+    finally:
+        operator.chaos("--clear")
+    assert held.returncode == 7, held.stdout[-3000:] + held.stderr
+    assert "HELD at predeploy" in held.stdout and "resume" in held.stdout
+    view = operator.status()
+    assert (view["state"], view["verdict"], view["current_step"]) == ("held", "INCONCLUSIVE", "predeploy")
+    refused = operator.run("run", "--yes")
+    assert refused.returncode == 4 and f"release {view['id']}" in refused.stderr and "is held" in refused.stderr
+    abandoned = operator.run("abandon")
+    assert abandoned.returncode == 0 and "ABANDONED" in abandoned.stdout
+    assert [r["verdict"] for r in operator.history()] == ["ABANDONED", "GO"]
+    assert operator.run("resume").returncode == 4
