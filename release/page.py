@@ -34,6 +34,11 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def _clock(stamp: str | None) -> str:
+    """`12:55:05.422` of an ISO time (the date is in the header)."""
+    return stamp[11:23] if stamp else ""
+
+
 def _link(path: str | None, page_dir: Path, label: str) -> str:
     if not path:
         return ""
@@ -84,14 +89,14 @@ def render(view: dict) -> str:
              f"provider waits {_e(seconds(t['provider_waits_s']))}, soak {_e(seconds(t['soak_s']))}, outside them "
              f"{_e(seconds(t['outside_s']))} ({t['outside_share'] * 100:.1f} %)</p>",
              "<h2>Timeline</h2>", _timeline(view), "<h2>Steps</h2>",
-             "<table><tr><th>step</th><th>runbook</th><th>state</th><th>start</th><th>end</th><th>duration</th>"
+             "<table><tr><th>step</th><th>runbook</th><th>state</th><th>start (UTC)</th><th>end</th><th>duration</th>"
              "<th>detail</th><th>verdict</th></tr>"]
     for a in view["attempts"]:
         links = " ".join(x for x in (_link(a["report_html"], page_dir, "report"),
                                      _link(a["verdict_json"], page_dir, "verdict.json")) if x)
         parts.append(f"<tr><td>{_e(a['letter'])} {_e(a['name'])}{' #' + str(a['attempt']) if a['attempt'] > 1 else ''}"
-                     f"</td><td>{_e(a['runbook_lines'])}</td><td>{_e(a['state'])}</td><td>{_e(a['started_at'])}</td>"
-                     f"<td>{_e(a['ended_at'] or '')}</td><td>{_e(seconds(a['duration_s']))}</td>"
+                     f"</td><td>{_e(a['runbook_lines'])}</td><td>{_e(a['state'])}</td><td>{_e(_clock(a['started_at']))}</td>"
+                     f"<td>{_e(_clock(a['ended_at']))}</td><td>{_e(seconds(a['duration_s']))}</td>"
                      f"<td>{_e(a['detail'])}</td><td>{_e(a['verdict'] or '')} {links}</td></tr>")
     parts.append("</table><h2>Migrations applied</h2>")
     if view["migrations_applied"]:
