@@ -1,4 +1,6 @@
 # The two commands of the README: `make demo` and `make test`. Both do their own set-up.
+# `make demo` is a release of the sandbox's next commit (scripts/demo); `make demo FAULT=<build fault>` releases
+# that fault's bad build and expects it caught and rolled back; SOAK=<seconds> sets the soak (default 20).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
