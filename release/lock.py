@@ -16,7 +16,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from release.journal import Journal, iso, locks
+from release.journal import Journal, iso
+from release.schema import locks
 
 
 @dataclass(frozen=True)
