@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import git
+from _gitrepo import git
 
 from gonogo_providers.supabase import Migration
 from release.checkout import Checkout, is_listed, pending_migrations

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO_ROOT, git
+from _gitrepo import REPO_ROOT, git
 
 from release.cli import main
 from release.journal import Journal
