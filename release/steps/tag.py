@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from release.checkout import Checkout
 from release.context import Context, UsageProblem
@@ -26,6 +27,17 @@ def release_tags(ctx: Context) -> list[str]:
     return [t for t in ctx.checkout.tags_at(ctx.sha) if pattern.match(t)]
 
 
+def free_tag(checkout: Checkout, wanted: str) -> str | None:
+    """`wanted`, or the first later minute's name no other commit holds (a release right after another in the
+    same minute, e.g. a fix after a NO-GO); the name keeps the `release-YYYYMMDD-HHMM` pattern."""
+    when = datetime.strptime(wanted, "release-%Y%m%d-%H%M")
+    for minutes in range(60):
+        name = f"release-{when + timedelta(minutes=minutes):%Y%m%d-%H%M}"
+        if checkout.tag_commit(name) is None:
+            return name
+    return None
+
+
 def push_hint(ctx: Context, tag: str) -> str:
     return f"pushing it is the operator's git: git -C {ctx.checkout.path} push origin {tag}"
 
@@ -38,11 +50,12 @@ def run(ctx: Context, step: Step) -> Result:
         ctx.journal.update_release(ctx.release.id, tag=tag)
         return Result.done(f"tag {tag} already on {ctx.sha[:12]}; {push_hint(ctx, tag)}",
                            {"tag": tag, "created": False, "checkout": str(ctx.checkout.path)})
-    tag = ctx.release.tag
-    elsewhere = ctx.checkout.tag_commit(tag)
-    if elsewhere:
-        return Result.failed(f"tag {tag} already names commit {elsewhere[:12]}, not {ctx.sha[:12]}; delete or move "
-                             "it, or release that commit")
+    tag = free_tag(ctx.checkout, ctx.release.tag)
+    if tag is None:
+        return Result.failed(f"tag {ctx.release.tag} and the hour after it already name other commits; delete "
+                             "the stale ones")
+    if tag != ctx.release.tag:
+        ctx.journal.update_release(ctx.release.id, tag=tag)
     effect(ctx, step, "tag_created", tag, str(ctx.checkout.path), lambda: ctx.checkout.create_tag(tag, ctx.sha),
            ref=lambda _: ctx.sha)
     return Result.done(f"tag {tag} created on {ctx.sha[:12]}; {push_hint(ctx, tag)}",
@@ -53,4 +66,5 @@ def plan(ctx: Context) -> list[str]:
     existing = release_tags(ctx)
     if existing:
         return [f"tag {existing[0]} is already on {ctx.sha[:12]}: kept"]
-    return [f"create tag {ctx.release.tag} on {ctx.sha[:12]} in {ctx.checkout.path} (pushing it is the operator's git)"]
+    tag = free_tag(ctx.checkout, ctx.release.tag)
+    return [f"create tag {tag} on {ctx.sha[:12]} in {ctx.checkout.path} (pushing it is the operator's git)"]

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 SANDBOX_TESTS = Path(__file__).resolve().parents[1] / "sandbox"
@@ -85,6 +86,13 @@ class Operator:
     def chaos(self, *args: str) -> None:
         result = self.stack.cli("chaos", *args)
         assert result.returncode == 0, result.stderr
+
+    def slow_now(self, provider: str, delay_s: float) -> None:
+        """Every call of one emulator answered `delay_s` late, switched on at once (the CLI takes a second)."""
+        base = self.stack.status[f"{provider}_api_url"].removesuffix("/v1")
+        response = httpx.post(f"{base}/_sandbox/chaos", json={"mode": "slow", "count": "always", "delay_s": delay_s},
+                              timeout=5)
+        assert response.status_code in (200, 201), response.text
 
 
 def kill9(proc: subprocess.Popen) -> None:

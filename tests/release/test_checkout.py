@@ -44,3 +44,12 @@ def test_unknown_commits_dirty_trees_tags_and_worktrees(app_repo, tmp_path):
     assert Checkout(where).head() == sha and checkout.worktree(sha, where) == where
     checkout.remove_worktree(where)
     assert not where.exists()
+
+
+def test_a_tag_name_taken_by_another_commit_moves_to_the_next_free_minute(app_repo):
+    from release.steps.tag import free_tag
+
+    checkout = Checkout(app_repo)
+    checkout.create_tag("release-20261129-2359", checkout.resolve("main"))
+    assert free_tag(checkout, "release-20261129-2358") == "release-20261129-2358"
+    assert free_tag(checkout, "release-20261129-2359") == "release-20261130-0000"

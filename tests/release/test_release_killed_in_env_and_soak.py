@@ -36,20 +36,23 @@ def _running(step: str):
 
 
 def test_killed_in_step_c_and_in_the_soak_then_resumed(operator, tmp_path):
-    operator.chaos("supabase", "slow", "--count", "always", "--delay", "0.7")  # room to slow Render before step C
+    operator.slow_now("supabase", 1.0)  # step B takes seconds: room to slow Render down before step C
     first = operator.start("run", "--rollback", "auto", "--soak-duration", f"{SOAK_S:g}", "--yes",
                            log=tmp_path / "run.log")
     try:
         operator.wait_for("step B running", _running("migrations"), proc=first, timeout=150)
-        operator.chaos("render", "slow", "--count", "always", "--delay", "1")
-        env_step = operator.wait_for("an env write intended", lambda j: next(
+        operator.slow_now("render", 1.0)
+        env_write = operator.wait_for("an env write intended", lambda j: next(
             (e for r in j.history() for e in j.effects(r.id, step="env")), None), proc=first)
         kill9(first)
     finally:
         if first.poll() is None:
             kill9(first)
     operator.chaos("--clear")
-    release_id = env_step.release_id
+    release_id = env_write.release_id
+    journal = operator.open_journal()
+    assert journal.step(release_id, "env").state == "running"  # killed in step C
+    journal.close()
 
     second = operator.start("resume", log=tmp_path / "resume.log")
     try:
