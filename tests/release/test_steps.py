@@ -38,10 +38,13 @@ class World:
         self.migrations = [{"version": "20260915093000", "name": "phase7_feedback_learning_loop"},
                            {"version": "20261020101500", "name": "add_feedback_learning_job_type"}]
         self.writes: list[str] = []
+        self.deploys: dict[str, list[dict]] = {}
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path, method = request.url.path, request.method
         parts = path.strip("/").split("/")
+        if path.startswith("/v1/services/") and path.endswith("/deploys"):
+            return httpx.Response(200, json=[{"deploy": d, "cursor": d["id"]} for d in self.deploys.get(parts[2], [])])
         if path.startswith("/v1/services/"):
             service = self.render[parts[2]]
             if method == "GET":
@@ -150,3 +153,37 @@ def test_migrations_apply_the_pending_one_once(ctx, world):
     assert again.state == "done" and world.writes == ["supabase apply persona_tone_setting"]
     assert again.evidence["already_applied"] == ["persona_tone_setting"] and migrations.plan(ctx) == [
         "no pending migration"]
+
+
+def _deploy(ident: str, sha: str, status: str, created: str) -> dict:
+    return {"id": ident, "status": status, "trigger": "new_commit", "commit": {"id": sha, "message": "m"},
+            "createdAt": created, "finishedAt": created}
+
+
+def test_which_deploy_counts_as_the_release(ctx, world):
+    from release.steps import deploys
+
+    sha, started = ctx.sha, ctx.release.started_at
+    old = "2020-01-01T00:00:00Z"
+    # git strategy: nothing of the commit yet, no env change -> wait for the auto-deploy
+    ctx.release = type(ctx.release)(**{**ctx.release.__dict__, "strategy": "git"})
+    assert deploys.backend_plan(ctx, {}) == [
+        "render API srv-a: wait for the deploy of the commit to be live (120 s)",
+        "render worker srv-w: wait for the deploy of the commit to be live (120 s)"]
+    # the merge already deployed the commit on both: kept
+    world.deploys = {"srv-a": [_deploy("dep-a1", sha, "live", old)], "srv-w": [_deploy("dep-w1", sha, "live", old)]}
+    assert all(line.endswith("the commit is live already: kept") for line in deploys.backend_plan(ctx, {}))
+    # ... unless this release changes that service's env: the change needs a deploy made after it (5.C.4)
+    assert deploys.backend_plan(ctx, {"env_scopes": {"render_api"}})[0].endswith(
+        "trigger a deploy of the commit, wait until live")
+    step = ctx.journal.start_step(ctx.release.id, 4, "env")
+    ctx.journal.applied(ctx.journal.intend(ctx.release.id, "env", "env_written", "X", "render_api"), "added")
+    ctx.journal.end_step(step, "done", "done", "")
+    assert deploys.render_candidate(ctx, "srv-a", "render_api") is None
+    assert deploys.render_candidate(ctx, "srv-w", "render_worker").id == "dep-w1"
+    # a failed deploy of the commit from before the release is stale: it does not count
+    world.deploys["srv-w"] = [_deploy("dep-w0", sha, "build_failed", old)]
+    assert deploys.render_candidate(ctx, "srv-w", "render_worker") is None
+    # one that failed during the release does: the step reports it rather than deploying again
+    world.deploys["srv-w"].append(_deploy("dep-w2", sha, "build_failed", started))
+    assert deploys.render_candidate(ctx, "srv-w", "render_worker").id == "dep-w2"
