@@ -1,8 +1,9 @@
 """Drills: a provider that fails (5xx, hangs, answers HTML, refuses the token) ends the run INCONCLUSIVE within a
 stated bound, rolling nothing back; one that rate-limits or flakes is retried to GO.
 
-`make test` runs every mode on Render and two on each other provider; GONOGO_FULL_CHAOS=1 runs the whole
-matrix (4 providers x 4 failure modes, and the two retried modes on every provider).
+`make test` runs every mode on Render and one on each other provider (the suite stays under its time
+budget); GONOGO_FULL_CHAOS=1 runs the whole matrix (4 providers x 4 failure modes, and the two retried
+modes on every provider).
 """
 
 from __future__ import annotations
@@ -74,8 +75,7 @@ FAILURE_WORDS = {
     "unauthorized": ("answered 401", "refused"),
 }
 # make test: all of Render's modes, two of each other provider's.
-DEFAULT = {("vercel", "hang"), ("vercel", "html"), ("supabase", "503"), ("supabase", "unauthorized"),
-           ("pinecone", "hang"), ("pinecone", "unauthorized")}
+DEFAULT = {("vercel", "html"), ("supabase", "503"), ("pinecone", "unauthorized")}
 
 
 def _cases(providers, modes, default):
