@@ -122,11 +122,13 @@ def test_sigint_to_a_running_session_is_inconclusive(pytester: pytest.Pytester, 
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider"],
                             cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 20
+        # Generous bounds: on a loaded 2-core CI machine a pytest start alone can take several seconds.
+        deadline = time.monotonic() + 60
         while not (pytester.path / "started").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
+        assert (pytester.path / "started").exists(), "the test never started"
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=20)
+        out, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
