@@ -119,8 +119,11 @@ def test_keyboard_interrupt_is_inconclusive(pytester: pytest.Pytester, runbook) 
 def test_sigint_to_a_running_session_is_inconclusive(pytester: pytest.Pytester, runbook) -> None:
     pytester.makepyfile(test_health=SMOKE, test_frontend=FRONTEND.replace(
         "BODY", "import pathlib, time; pathlib.Path('started').touch(); time.sleep(30)"))
+    # A job started in the background by a non-interactive shell (CI) inherits SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler: give the child the default disposition, as a terminal would.
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "-m", "smoke", "-p", "no:cacheprovider"],
-                            cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # Generous bounds: on a loaded 2-core CI machine a pytest start alone can take several seconds.
         deadline = time.monotonic() + 60
