@@ -100,17 +100,23 @@ def _options(args, target, checkout) -> dict:
     return {"soak_duration": float(soak), "app_repo": str(checkout.path), "pytest_args": list(args.pytest_arg or [])}
 
 
-def plan(args) -> int:
-    tables = runbook_tables()
-    target, spec = resolve_target(args.target, tables)
-    settings = Settings.for_target(target, tables)
-    journal = Journal.open(args.journal)
+def _draft(args, journal: Journal, tables, target, spec, settings: Settings) -> tuple[Context, str]:
+    """Everything a new release needs, checked before anything is written: secrets, checkout, commit, inputs."""
     require_secrets(target, tables)
     checkout = checkout_of(target, args.app_repo)
     sha, source, wanted = _inputs(args, tables, target, checkout, args.sha)
     release = _new_release(target, spec, sha, _options(args, target, checkout), args.strategy or settings.strategy,
                            args.rollback, Path(args.reports))
-    ctx = _context(journal, target, tables, settings, checkout, release, wanted)
+    return _context(journal, target, tables, settings, checkout, release, wanted), source
+
+
+def plan(args) -> int:
+    tables = runbook_tables()
+    target, spec = resolve_target(args.target, tables)
+    settings = Settings.for_target(target, tables)
+    journal = Journal.open(args.journal)
+    ctx, source = _draft(args, journal, tables, target, spec, settings)
+    sha, release = ctx.sha, ctx.release
     say = ctx.progress.line
     current = journal.in_progress(target.name)
     say(f"plan: release {sha} ({source}) to {target.name}, strategy {release.strategy}, rollback {release.rollback}")
@@ -172,12 +178,8 @@ def run(args) -> int:
     if current:
         raise UsageProblem(f"{describe_in_progress(journal, current)}; `python -m release resume` continues it, "
                            "`abandon` ends it")
-    require_secrets(target, tables)
-    checkout = checkout_of(target, args.app_repo)
-    sha, _source, wanted = _inputs(args, tables, target, checkout, args.sha)
-    release = _new_release(target, spec, sha, _options(args, target, checkout), args.strategy or settings.strategy,
-                           args.rollback, Path(args.reports))
-    ctx = _context(journal, target, tables, settings, checkout, release, wanted)
+    ctx, _source = _draft(args, journal, tables, target, spec, settings)
+    sha, release = ctx.sha, ctx.release
     if not _confirm(ctx, args):
         raise UsageProblem(f"release run --target {target.name}: not confirmed; nothing was done")
     lock = _lock(journal, target.name, release.id)

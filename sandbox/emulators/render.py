@@ -58,22 +58,25 @@ def _in_window(deploy, q) -> bool:
     return True
 
 
+def _filtered(items, request: Request, **fields):
+    """The items whose field is one of the query's values, for each repeatable filter the query gives
+    (docs/providers.md#render-pagination: filters repeat, e.g. `?type=web_service&type=background_worker`)."""
+    found = list(items)
+    for param, value_of in fields.items():
+        wanted = request.query_params.getlist(param)
+        if wanted:
+            found = [item for item in found if value_of(item) in wanted]
+    return found
+
+
 def create_render_app(model: RenderModel, obs: Observability, token) -> Starlette:
     def service_or_404(request: Request) -> Service | Response:
         service = model.services.get(request.path_params["service_id"])
         return service if service is not None else render_error(404, "service not found")
 
     async def list_services(request: Request) -> Response:
-        q = request.query_params
-        found = list(model.services.values())
-        if q.getlist("name"):
-            found = [s for s in found if s.name in q.getlist("name")]
-        if q.getlist("type"):
-            found = [s for s in found if s.type in q.getlist("type")]
-        if q.getlist("ownerId"):
-            found = [s for s in found if s.owner_id in q.getlist("ownerId")]
-        if q.getlist("suspended"):
-            found = [s for s in found if s.to_json()["suspended"] in q.getlist("suspended")]
+        found = _filtered(model.services.values(), request, name=lambda s: s.name, type=lambda s: s.type,
+                          ownerId=lambda s: s.owner_id, suspended=lambda s: s.to_json()["suspended"])
         return _page([(s.id, s.to_json()) for s in found], request, "service")
 
     async def get_service(request: Request) -> Response:
@@ -92,12 +95,8 @@ def create_render_app(model: RenderModel, obs: Observability, token) -> Starlett
         return kv if kv is not None else render_error(404, "key value instance not found")
 
     async def list_key_values(request: Request) -> Response:
-        q = request.query_params
-        found = list(model.key_values.values())
-        if q.getlist("name"):
-            found = [kv for kv in found if kv.name in q.getlist("name")]
-        if q.getlist("ownerId"):
-            found = [kv for kv in found if kv.owner_id in q.getlist("ownerId")]
+        found = _filtered(model.key_values.values(), request, name=lambda kv: kv.name,
+                          ownerId=lambda kv: kv.owner_id)
         return _page([(kv.id, kv.to_json()) for kv in found], request, "keyValue")
 
     async def get_key_value(request: Request) -> Response:
