@@ -25,11 +25,13 @@ def operator(stack, tmp_path_factory) -> Operator:
     return Operator(stack, tmp_path_factory.mktemp("release"), dsn.rsplit("/", 1)[0] + "/release_journal")
 
 
-def _running(step: str):
+def _running(step: str, *, evidence: str | None = None):
+    """The step's journal entry once it is running (and, with `evidence`, once it has recorded that key: the
+    soak records its window's start just after the step begins)."""
     def check(journal):
         for release in journal.history():
             found = journal.step(release.id, step)
-            if found is not None and found.state == "running":
+            if found is not None and found.state == "running" and (evidence is None or evidence in found.evidence):
                 return found
         return None
     return check
@@ -56,7 +58,7 @@ def test_killed_in_step_c_and_in_the_soak_then_resumed(operator, tmp_path):
 
     second = operator.start("resume", log=tmp_path / "resume.log")
     try:
-        soak = operator.wait_for("the soak running", _running("soak"), proc=second, timeout=150)
+        soak = operator.wait_for("the soak running", _running("soak", evidence="soak_since"), proc=second, timeout=150)
         since = parse_iso(soak.evidence["soak_since"])
         marker = f"{operator.reports / release_id / 'soak' / 'verdict.json'}"
         time.sleep(2.5)
