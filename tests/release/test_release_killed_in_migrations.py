@@ -34,7 +34,9 @@ def test_the_plan_says_what_would_happen_and_does_nothing(operator):
 
 
 def test_killed_in_step_b_then_resumed_ends_go_with_each_effect_once(operator, tmp_path):
-    operator.chaos("supabase", "slow", "--count", "always", "--delay", "1")  # step B takes a few seconds
+    # Step B takes seconds (each Supabase call 4 s): room for a second `run` to be refused while it runs, even on
+    # a loaded machine.
+    operator.chaos("supabase", "slow", "--count", "always", "--delay", "4")
     first = operator.start("run", "--rollback", "auto", "--soak-duration", SOAK_S, "--yes", log=tmp_path / "run.log")
     try:
         release_id = operator.wait_for("the migration intended", lambda j: next(
