@@ -3,7 +3,8 @@ checks its arguments through the workspace, calls the module that does the work,
 
 A tool that changes anything (`run_stage`, `release_resume`, `release_abandon`) takes `confirm` and refuses a
 production target without `confirm: true`; `release_abandon`, which cannot be undone, asks for it everywhere.
-Bad input and refusals are tool errors of one line naming the argument, the value and the fix.
+Bad input and refusals are tool errors of one line naming the argument, the value and the fix. The tools:
+docs/mcp.md; what the SDK does with them: docs/providers.md#python-mcp-sdk.
 """
 from __future__ import annotations
 
