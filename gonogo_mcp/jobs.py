@@ -37,6 +37,7 @@ class Job:
     started: float = field(default_factory=time.monotonic)
     returncode: int | None = None
     timed_out: bool = False
+    stopped: bool = False  # by the end of its session or of the server, not by itself
     tail: deque = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -46,9 +47,9 @@ class Job:
 
     @property
     def state(self) -> str:
-        if not self.done.is_set():
+        if self.returncode is None:  # set once the process is gone and its output read, before `done`
             return "running"
-        return "timed_out" if self.timed_out else "done"
+        return "timed_out" if self.timed_out else "stopped" if self.stopped else "done"
 
     @property
     def elapsed_s(self) -> float:
@@ -96,6 +97,7 @@ class Jobs:
         """Stop every run still going (the end of a session, the end of the server)."""
         for job in list(self._jobs.values()):
             if not job.done.is_set():
+                job.stopped = True
                 _stop(job.process)
         for job in list(self._jobs.values()):
             job.done.wait(STOP_GRACE_S + 5)
@@ -123,12 +125,13 @@ def _read(job: Job, mask: Callable[[str], str]) -> None:
 
 def _watch(job: Job, reader: threading.Thread, on_end: Callable[[Job], None]) -> None:
     try:
-        job.returncode = job.process.wait(timeout=job.bound_s)
+        returncode = job.process.wait(timeout=job.bound_s)
     except subprocess.TimeoutExpired:
         job.timed_out = True
         _stop(job.process)
-        job.returncode = job.process.wait()
+        returncode = job.process.wait()
     reader.join(timeout=10)
+    job.returncode = returncode
     try:
         on_end(job)
     finally:

@@ -98,4 +98,4 @@ def explain(ws: Workspace, criterion_id: str, target: str | None, journal: str |
     return {"criterion": about,
             "last": last or {"status": "never judged", "note": f"no verdict under {ws.reports} holds it; "
                              f"run_stage({criterion.stage!r}, target) judges it"},
-            "rollback": verdicts.would_roll_back(ws, criterion, spec)}
+            "rollback": verdicts.would_roll_back(ws, criterion, spec, given=bool(target))}

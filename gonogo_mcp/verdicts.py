@@ -18,6 +18,7 @@ from gonogo.rollback import RollbackResult
 from gonogo.view import VerdictView
 from gonogo_mcp.workspace import Problem, Workspace
 from harness import rollback as playbook
+from harness.target import Target
 
 VERDICT = "verdict.json"
 SCHEMA_PREFIX = "gonogo.verdict/"
@@ -150,9 +151,11 @@ def last_outcome(one: Found, criterion_id: str) -> dict[str, Any]:
             "tests": tests}
 
 
-def would_roll_back(ws: Workspace, criterion: Criterion, target_spec: str | None) -> dict[str, Any]:
+def would_roll_back(ws: Workspace, criterion: Criterion, target_spec: str | None, *, given: bool = False
+                    ) -> dict[str, Any]:
     """What the rollback playbook (section 7) does when this criterion fails: its scopes and their actions, as
-    the binding's rollback hook builds them for the target (built, never run)."""
+    the binding's rollback hook builds them for the target (built, never run). A target the caller `given` must
+    load; one only recorded with the last run falls back to production when it no longer does."""
     scopes = list(criterion.rollback)
     if not criterion.blocking:
         when = "advisory: it never blocks, so its failure never rolls anything back"
@@ -164,14 +167,17 @@ def would_roll_back(ws: Workspace, criterion: Criterion, target_spec: str | None
         when = (f"when it fails or errors, the verdict is NO-GO and the rollback plays scopes {', '.join(scopes)}: "
                 "planned with --rollback plan (run_stage), run with --rollback auto; on INCONCLUSIVE they are "
                 "listed, never run")
-    target = None
-    for spec in (target_spec, "production"):
-        if spec:
-            try:
-                target = ws.target(spec)
-                break
-            except Problem:
-                continue
+    target = ws.target(target_spec) if given and target_spec else _first_loading(ws, (target_spec, "production"))
     actions = playbook.actions(target, scopes, {}) if target is not None and scopes else []
     return {"scopes": scopes, "when": when, "target": target.name if target else None,
             "actions": [{"name": a.name, "detail": a.detail} for a in actions]}
+
+
+def _first_loading(ws: Workspace, specs: tuple[str | None, ...]) -> Target | None:
+    for spec in specs:
+        if spec:
+            try:
+                return ws.target(spec)
+            except Problem:
+                continue
+    return None

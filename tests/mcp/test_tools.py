@@ -141,10 +141,17 @@ async def test_explain_gives_the_failing_test_its_evidence_and_what_rolls_back(s
     assert rollback["when"].startswith("when it fails or errors, the verdict is NO-GO")
 
 
-async def test_explain_a_criterion_never_judged_and_a_wrong_id(session: Session) -> None:
+async def test_explain_a_criterion_never_judged_and_a_wrong_id(session: Session, paths: dict[str, Path]) -> None:
     answer = await session.ok("explain", {"criterion": "owner-flow"})
     assert answer["last"]["status"] == "never judged"
     assert answer["rollback"]["actions"][0]["name"].startswith("vercel: roll back prj_tye8zjjKLvhdjH2pyBXno8JaylYk")
+    # The actions of another target, when asked: its own service ids.
+    rehearsal = await session.ok("explain", {"criterion": "health-public", "target": str(paths["fake"])})
+    assert rehearsal["rollback"]["target"] == "rehearsal"
+    assert rehearsal["rollback"]["actions"][0]["name"] == "render: roll back the API srv-a to its previous live deploy"
+    missing = paths["fake"].with_name("gone.toml")
+    assert await session.refused("explain", {"criterion": "health-public", "target": str(missing)}) == (
+        f"target {missing}: no such file; give a target name (production, sandbox) or an existing .toml")
     advisory = await session.ok("explain", {"criterion": "resource-headroom"})
     assert advisory["rollback"] == {"scopes": [], "when": "advisory: it never blocks, so its failure never rolls "
                                     "anything back", "target": "production", "actions": []}
