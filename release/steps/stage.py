@@ -25,7 +25,9 @@ from release.steps.base import Result
 HEARTBEAT_S = 5.0
 
 
-def _die_with_parent() -> None:  # runs in the child before exec
+def die_with_parent() -> None:  # runs in the child before exec
+    """The child gets SIGTERM when the thread that started it ends (Linux): start it from a thread that lives
+    as long as the process driving it."""
     try:
         import ctypes
 
@@ -48,14 +50,19 @@ def soak_since(ctx: Context, step: Step) -> str:
     return since
 
 
-def command(ctx: Context, stage: str, where: Path, *, app_repo: Path | None = None,
-            since: str | None = None) -> list[str]:
+def pytest_argv(stage: str, target_spec: str, where: Path, rollback: str, *, root: Path = REPO_ROOT) -> list[str]:
+    """`python -m pytest -m STAGE` on the runbook's suites, every report of the run under `where`."""
     # The root pytest.ini named (-c), and every path given as --opt=PATH: pytest picks its rootdir from path-like
     # arguments before the binding declares its options.
-    argv = [sys.executable, "-m", "pytest", "-c", str(REPO_ROOT / "pytest.ini"), f"--rootdir={REPO_ROOT}",
-            "-m", stage, f"--target={ctx.release.target_spec}", "-p", "no:cacheprovider",
+    return [sys.executable, "-m", "pytest", "-c", str(root / "pytest.ini"), f"--rootdir={root}",
+            "-m", stage, f"--target={target_spec}", "-p", "no:cacheprovider",
             f"--verdict-json={where / 'verdict.json'}", f"--html={where / 'report.html'}", "--self-contained-html",
-            f"--junitxml={where / 'junit.xml'}", f"--rollback={ctx.release.rollback}", f"--release-sha={ctx.sha}"]
+            f"--junitxml={where / 'junit.xml'}", f"--rollback={rollback}"]
+
+
+def command(ctx: Context, stage: str, where: Path, *, app_repo: Path | None = None,
+            since: str | None = None) -> list[str]:
+    argv = pytest_argv(stage, ctx.release.target_spec, where, ctx.release.rollback) + [f"--release-sha={ctx.sha}"]
     if app_repo is not None:
         argv.append(f"--app-repo={app_repo}")
     if stage == "soak":
@@ -63,13 +70,18 @@ def command(ctx: Context, stage: str, where: Path, *, app_repo: Path | None = No
     return argv + list(ctx.release.options.get("pytest_args", []))
 
 
-def bound_s(ctx: Context, stage: str) -> float:
-    thresholds = ctx.tables.get("thresholds", {})
+def stage_bound_s(stage: str, thresholds: dict, soak_duration_s: float) -> float:
+    """How long a stage's pytest run may take before it is stopped (its gates' and its soak's own bounds, plus
+    room)."""
     if stage == "predeploy":
         return 6 * float(thresholds.get("gate_timeout_s", 900))
     if stage == "soak":
-        return float(ctx.release.options["soak_duration"]) + 900
+        return float(soak_duration_s) + 900
     return 1800.0
+
+
+def bound_s(ctx: Context, stage: str) -> float:
+    return stage_bound_s(stage, ctx.tables.get("thresholds", {}), float(ctx.release.options["soak_duration"]))
 
 
 def _relay(ctx: Context, stage: str, line: str, since: str | None) -> None:
@@ -87,7 +99,7 @@ def execute(ctx: Context, stage: str, argv: list[str], where: Path, since: str |
     where.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     child = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             errors="replace", env=env, start_new_session=True, preexec_fn=_die_with_parent)
+                             errors="replace", env=env, start_new_session=True, preexec_fn=die_with_parent)
     lines: queue.Queue = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(x) for x in child.stdout] + [lines.put(None)], daemon=True)
     reader.start()
