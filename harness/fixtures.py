@@ -22,6 +22,7 @@ from harness.commands import render_command, run_command
 from harness.database import Database
 from harness.plugin import app_repo_of, get_target, runbook_tables
 from harness.poll import poll
+from harness.progress import ReporterProgress
 from harness.soak import SoakWindow, utcnow
 from harness.target import Target
 
@@ -307,13 +308,10 @@ def soak_window(pytestconfig: pytest.Config, render, target: Target, thresholds:
 
 @pytest.fixture
 def progress(pytestconfig: pytest.Config):
-    """A line an operator can follow during a long soak (the terminal, or stderr under xdist)."""
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    """Where a long soak stands, for the operator: `progress.poll(what, elapsed, remaining, seen, at)` rewrites
+    one line on a terminal and prints a plain line per poll with CI=true or no terminal (harness/progress.py);
+    `progress(text)` prints a line."""
+    printer = ReporterProgress(pytestconfig)
+    yield printer
+    printer.close()
 
-    def say(line: str) -> None:
-        if reporter is not None and capture is not None:
-            with capture.global_and_fixture_disabled():
-                reporter.write_line(f"[gonogo] {line}")
-
-    return say
