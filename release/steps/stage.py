@@ -125,6 +125,13 @@ def execute(ctx: Context, stage: str, argv: list[str], where: Path) -> tuple[int
         raise
 
 
+def charts_of(verdict: dict) -> list[dict]:
+    """The SVG charts the stage's tests attached as evidence (the soak window's), for the release page."""
+    return [{"criterion": c.get("id"), "title": e.get("title", ""), "path": e["path"]}
+            for c in verdict.get("criteria", []) for t in c.get("tests", []) for e in t.get("evidence", [])
+            if e.get("kind") == "file" and e.get("mime") == "image/svg+xml" and e.get("path")]
+
+
 def judge(ctx: Context, stage: str, rc: int | None, output: list[str], where: Path) -> Result:
     """The step's result from the stage's exit code and verdict.json (docs/runbook.md#release-conductor)."""
     verdict_path = where / "verdict.json"
@@ -143,6 +150,7 @@ def judge(ctx: Context, stage: str, rc: int | None, output: list[str], where: Pa
     if verdict:
         evidence["reasons"] = [ctx.progress.mask(r) for r in verdict.get("reasons", [])][:10]
         evidence["rollback"] = verdict.get("rollback")
+        evidence["charts"] = charts_of(verdict)
     headline = next((line for line in output if line.startswith(("GO:", "NO-GO:", "INCONCLUSIVE:"))), "")
     reasons = "; ".join(evidence.get("reasons", [])[:3])
     if rc == EXIT_USAGE:
