@@ -329,15 +329,16 @@ class SoakChart:
 
 
 @pytest.fixture
-def soak_chart(pytestconfig: pytest.Config, render, target: Target, soak_window: SoakWindow, thresholds: dict,
-               evidence):
+def soak_chart(pytestconfig: pytest.Config, target: Target, soak_window: SoakWindow, thresholds: dict, evidence):
     """The soak window drawn when the test ends, passed or aborted (harness/charts.py): log lines by level,
     API requests, CPU and memory, the abort marked; an SVG in the run's artifacts, attached as evidence."""
     chart = SoakChart()
     yield chart
     until = chart.aborted.at if chart.aborted else soak_window.now()
     try:
-        series = read_series(render, target, thresholds, soak_window, until, chart.aborted)
+        # Its own client: what the picture reads is not evidence of the judgment, and would bury it.
+        with checks.render_client(target) as quiet:
+            series = read_series(quiet, target, thresholds, soak_window, until, chart.aborted)
         settings = gonogo.get_settings(pytestconfig)
         artifacts = settings.artifacts_dir if settings else pytestconfig.rootpath / "reports" / "artifacts"
         artifacts.mkdir(parents=True, exist_ok=True)

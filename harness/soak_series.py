@@ -40,6 +40,9 @@ def read_series(render: RenderClient, target: Target, thresholds: dict, window: 
     start = window.start
     bucket = bucket_seconds(max(MIN_SPAN_S, (until - start).total_seconds()))
     grid = buckets(start, until, bucket)
+    if len(grid) > 1 and (until - grid[-1]).total_seconds() < bucket / 2:
+        # A last bucket cut short by the abort would read as a drop in errors and requests right before it.
+        grid = grid[:-1]
     missing: list[str] = []
     resources = [target.render_api_service_id, target.render_worker_service_id]
     groups = (("P0", thresholds["p0_levels"], P0_COLOUR), ("P1", thresholds["p1_levels"], P1_COLOUR),

@@ -117,6 +117,8 @@ def test_read_series_buckets_log_lines_by_level_and_combines_instances():
     assert counts["P1"] == {at(3): 1}
     first = buckets(T0, T0, 2)[0]  # 10:00:06, where the metric sampled at 10:00:07 falls
     assert sum(counts["P0"].values()) == 2
+    # The abort at 10:00:40 starts a bucket it does not fill: left out, the last one drawn is 10:00:38's.
+    assert got.levels[0].points[-1] == (at(31), 2) and got.requests[-1][0] == at(31)
     assert dict(got.requests)[first] == 15 and dict(got.cpu)[first] == 0.2 and dict(got.memory)[first] == 1.8e8
 
 
