@@ -67,7 +67,10 @@ class LevelSeries:
 
 @dataclass(frozen=True)
 class SoakSeries:
-    """What the soak saw from `start` (the deploy went live) to `end` (the abort, or the end of the window)."""
+    """What the soak saw from `start` (the deploy went live) to `end` (the abort, or the end of the window).
+
+    Each point stands at the end of its bucket (`bucket_s` long) and counts, or averages, the bucket up to it.
+    """
 
     start: datetime
     end: datetime
@@ -112,8 +115,7 @@ def nice_top(peak: float, minimum: float = INTERVALS) -> float:
 
 
 def _span(series: SoakSeries) -> tuple[datetime, datetime]:
-    # From the first bucket's start, where the first points stand.
-    start = bucket_of(series.start, series.bucket_s)
+    start = series.start
     end = max(series.end, start + timedelta(seconds=MIN_SPAN_S))
     return start, end + (end - start) * PAD_SHARE
 

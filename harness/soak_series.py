@@ -6,9 +6,10 @@ window, never a judgment, so nothing here raises a provider error.
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 
 from gonogo_providers import ProviderError, RenderClient
@@ -36,13 +37,16 @@ LINES_CAP = 2000
 
 def read_series(render: RenderClient, target: Target, thresholds: dict, window: SoakWindow, until: datetime,
                 abort: Abort | None = None) -> SoakSeries:
-    """The window from the deploy going live to `until` (the abort, or the end), bucketed to read at a glance."""
+    """The window from the deploy going live to `until` (the abort, or the end), bucketed to read at a glance.
+
+    Every point stands at the end of its bucket and counts (or averages) the bucket up to there. The log
+    buckets end at `until`, so the last one is whole and holds the lines the soak stopped on; Render's metric
+    buckets start on multiples of the resolution, so one the window cuts short is left out (its count would
+    read as a drop right before the abort).
+    """
     start = window.start
     bucket = bucket_seconds(max(MIN_SPAN_S, (until - start).total_seconds()))
-    grid = buckets(start, until, bucket)
-    if len(grid) > 1 and (until - grid[-1]).total_seconds() < bucket / 2:
-        # A last bucket cut short by the abort would read as a drop in errors and requests right before it.
-        grid = grid[:-1]
+    ends = log_bucket_ends(start, until, bucket)
     missing: list[str] = []
     resources = [target.render_api_service_id, target.render_worker_service_id]
     groups = (("P0", thresholds["p0_levels"], P0_COLOUR), ("P1", thresholds["p1_levels"], P1_COLOUR),
@@ -54,16 +58,16 @@ def read_series(render: RenderClient, target: Target, thresholds: dict, window: 
         try:
             entries = islice(render.iter_logs(target.render_owner_id, resources, type="app", levels=list(names),
                                               start=start, end=until), LINES_CAP + 1)
-            counts = _count((e.timestamp for e in entries if e.timestamp is not None), bucket)
+            counts = _count((e.timestamp for e in entries if e.timestamp is not None), ends, bucket)
         except ProviderError as exc:
             missing.append(f"{name} log lines ({type(exc).__name__})")
             continue
-        partial = sum(counts.values()) > LINES_CAP
-        levels.append(LevelSeries(name, tuple(names), tuple((t, counts.get(t, 0)) for t in grid), colour, partial))
+        levels.append(LevelSeries(name, tuple(names), tuple(zip(ends, counts, strict=True)), colour,
+                                  partial=sum(counts) > LINES_CAP))
 
     def metric(kind: str, combine: Callable[[list[float]], float], label: str) -> dict[datetime, float] | None:
         try:
-            series = render.metrics(kind, target.render_api_service_id, start=grid[0], end=until,
+            series = render.metrics(kind, target.render_api_service_id, start=bucket_of(start, bucket), end=until,
                                     resolution_seconds=bucket)
         except ProviderError as exc:
             missing.append(f"{label} ({type(exc).__name__})")
@@ -71,24 +75,37 @@ def read_series(render: RenderClient, target: Target, thresholds: dict, window: 
         values: dict[datetime, list[float]] = defaultdict(list)
         for one in series:  # one series per instance: a deploy overlaps two
             for point in one.points:
-                if point.timestamp is not None:
-                    values[bucket_of(point.timestamp, bucket)].append(point.value)
+                if point.timestamp is None:
+                    continue
+                end = bucket_of(point.timestamp, bucket) + timedelta(seconds=bucket)
+                if end <= until:
+                    values[end].append(point.value)
         return {t: combine(v) for t, v in values.items()}
 
     requests = metric("http-requests", sum, "API requests")
     cpu = metric("cpu", max, "API CPU")
     memory = metric("memory", max, "API memory")
-    return SoakSeries(
-        start=start, end=until, bucket_s=bucket, levels=tuple(levels),
-        # A bucket without requests served none; CPU and memory are drawn only where sampled.
-        requests=tuple((t, requests.get(t, 0.0)) for t in grid) if requests is not None else (),
-        cpu=_points(cpu), memory=_points(memory), abort=abort, missing=tuple(missing))
+    if requests is not None:
+        # A whole bucket without requests served none (Render lists only the buckets that have some).
+        grid = buckets(start, until, bucket)
+        requests = {t + timedelta(seconds=bucket): 0.0 for t in grid if t + timedelta(seconds=bucket) <= until
+                    } | requests
+    return SoakSeries(start=start, end=until, bucket_s=bucket, levels=tuple(levels), requests=_points(requests),
+                      cpu=_points(cpu), memory=_points(memory), abort=abort, missing=tuple(missing))
 
 
-def _count(stamps: Iterable[datetime], bucket: int) -> dict[datetime, int]:
-    counts: dict[datetime, int] = defaultdict(int)
+def log_bucket_ends(start: datetime, until: datetime, bucket: int) -> list[datetime]:
+    """Bucket ends counting back from `until`, the first bucket holding `start`."""
+    count = max(1, math.ceil((until - start).total_seconds() / bucket))
+    return [until - timedelta(seconds=bucket * k) for k in reversed(range(count))]
+
+
+def _count(stamps: Iterable[datetime], ends: list[datetime], bucket: int) -> list[int]:
+    counts = [0] * len(ends)
     for stamp in stamps:
-        counts[bucket_of(stamp, bucket)] += 1
+        back = int((ends[-1] - stamp).total_seconds() // bucket)
+        if 0 <= back < len(ends):
+            counts[len(ends) - 1 - back] += 1
     return counts
 
 

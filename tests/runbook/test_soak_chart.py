@@ -112,14 +112,21 @@ def test_read_series_buckets_log_lines_by_level_and_combines_instances():
     window = SoakWindow(start=T0, duration=20, interval=5, observe_from=at(10))
     got = read_series(FakeRender(), FakeTarget(), THRESHOLDS, window, at(33), Abort(at(33), "P0"))
     assert got.bucket_s == 2 and got.end == at(33) and got.abort.label == "P0" and got.missing == ()
+    # Each point stands at its bucket's end; the log buckets end at the abort, so the last one holds what
+    # the soak stopped on.
     counts = {s.name: {t: v for t, v in s.points if v} for s in got.levels}
-    assert counts["warning"] == {at(1): 1, at(3): 1}  # 10:00:08 and 10:00:10 start buckets of 2 s
-    assert counts["P1"] == {at(3): 1}
-    first = buckets(T0, T0, 2)[0]  # 10:00:06, where the metric sampled at 10:00:07 falls
-    assert sum(counts["P0"].values()) == 2
-    # The abort at 10:00:40 starts a bucket it does not fill: left out, the last one drawn is 10:00:38's.
-    assert got.levels[0].points[-1] == (at(31), 2) and got.requests[-1][0] == at(31)
-    assert dict(got.requests)[first] == 15 and dict(got.cpu)[first] == 0.2 and dict(got.memory)[first] == 1.8e8
+    assert counts == {"P0": {at(31): 1, at(33): 1}, "P1": {at(5): 1}, "warning": {at(1): 1, at(3): 1}}
+    assert got.levels[0].points[-1] == (at(33), 1) and got.levels[0].points[0][0] == at(1)
+    # Render's buckets start on multiples of 2 s: 10:00:06-08 holds the samples of 10:00:07 (at(0)), drawn at
+    # 10:00:08; requests add up over the two instances, CPU and memory take the busier one.
+    assert dict(got.requests)[at(1)] == 15 and dict(got.cpu)[at(1)] == 0.2 and dict(got.memory)[at(1)] == 1.8e8
+    assert dict(got.requests)[at(3)] == 0 and got.requests[-1][0] == at(33)
+
+
+def test_a_metric_bucket_the_abort_cuts_short_is_left_out():
+    window = SoakWindow(start=T0, duration=20, interval=5, observe_from=at(10))
+    got = read_series(FakeRender(), FakeTarget(), THRESHOLDS, window, at(12))  # 10:00:19, in the 18-20 bucket
+    assert got.requests[-1][0] == at(11) and [t for t, _ in got.cpu] == [at(1), at(11)]
 
 
 def test_a_source_that_fails_is_left_out_and_named():
