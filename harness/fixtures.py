@@ -18,11 +18,14 @@ import pytest
 
 import gonogo
 from harness import checks
+from harness.charts import Abort, soak_svg
 from harness.commands import render_command, run_command
 from harness.database import Database
 from harness.plugin import app_repo_of, get_target, runbook_tables
 from harness.poll import poll
+from harness.progress import ReporterProgress
 from harness.soak import SoakWindow, utcnow
+from harness.soak_series import read_series
 from harness.target import Target
 
 HTTP_TIMEOUT_S = 15.0
@@ -307,13 +310,44 @@ def soak_window(pytestconfig: pytest.Config, render, target: Target, thresholds:
 
 @pytest.fixture
 def progress(pytestconfig: pytest.Config):
-    """A line an operator can follow during a long soak (the terminal, or stderr under xdist)."""
-    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    """Where a long soak stands, for the operator: `progress.poll(what, elapsed, remaining, seen, at)` rewrites
+    one line on a terminal and prints a plain line per poll with CI=true or no terminal (harness/progress.py);
+    `progress(text)` prints a line."""
+    printer = ReporterProgress(pytestconfig)
+    yield printer
+    printer.close()
 
-    def say(line: str) -> None:
-        if reporter is not None and capture is not None:
-            with capture.global_and_fixture_disabled():
-                reporter.write_line(f"[gonogo] {line}")
 
-    return say
+class SoakChart:
+    """The `soak_chart` fixture's value: the test says where it stopped early (`abort`), if it did."""
+
+    def __init__(self) -> None:
+        self.aborted: Abort | None = None
+
+    def abort(self, at: datetime, label: str) -> None:
+        self.aborted = Abort(at, label)
+
+
+@pytest.fixture
+def soak_chart(pytestconfig: pytest.Config, target: Target, soak_window: SoakWindow, thresholds: dict, evidence):
+    """The soak window drawn when the test ends, passed or aborted (harness/charts.py): log lines by level,
+    API requests, CPU and memory, the abort marked; an SVG in the run's artifacts, attached as evidence."""
+    chart = SoakChart()
+    yield chart
+    until = chart.aborted.at if chart.aborted else soak_window.now()
+    try:
+        # Its own client: what the picture reads is not evidence of the judgment, and would bury it.
+        with checks.render_client(target) as quiet:
+            series = read_series(quiet, target, thresholds, soak_window, until, chart.aborted)
+        settings = gonogo.get_settings(pytestconfig)
+        artifacts = settings.artifacts_dir if settings else pytestconfig.rootpath / "reports" / "artifacts"
+        artifacts.mkdir(parents=True, exist_ok=True)
+        path = artifacts / f"soak-{soak_window.observe_from:%Y%m%dT%H%M%SZ}.svg"
+        path.write_text(soak_svg(series), encoding="utf-8")
+        stopped = f", aborted at {chart.aborted.at:%H:%M:%S}Z: {chart.aborted.label}" if chart.aborted else ""
+        evidence.attach(path, title=f"soak window {series.start:%H:%M:%S}Z-{until:%H:%M:%S}Z: app log lines by level, "
+                                    f"API requests, CPU and memory{stopped}", mime="image/svg+xml")
+        if series.missing:
+            evidence.note("soak chart: not drawn", "; ".join(series.missing))
+    except Exception as exc:  # noqa: BLE001 - the picture never changes what the soak judged
+        evidence.note("soak chart unavailable", f"{type(exc).__name__}: {exc}")

@@ -32,6 +32,10 @@ class SoakWindow:
     def elapsed(self, now: datetime) -> float:
         return min(self.duration, (now - self.observe_from).total_seconds())
 
+    def remaining(self, now: datetime) -> float:
+        """Seconds of observation left at `now` (0 once the window has ended)."""
+        return max(0.0, (self.end - now).total_seconds())
+
     def ticks(self) -> Iterator[datetime]:
         """Yield `now` at every interval until the window ends; the last tick is at (or after) the end."""
         while True:

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.soak
 
 
 @pytest.mark.criterion("no-p0-p1-errors")
-def test_no_p0_or_p1_errors_in_app_logs(render, target, soak_window, thresholds, progress):
+def test_no_p0_or_p1_errors_in_app_logs(render, target, soak_window, thresholds, progress, soak_chart):
     levels = [*thresholds["p0_levels"], *thresholds["p1_levels"]]
     resources = [target.render_api_service_id, target.render_worker_service_id]
     for now in soak_window.ticks():
@@ -15,9 +15,13 @@ def test_no_p0_or_p1_errors_in_app_logs(render, target, soak_window, thresholds,
                                         start=soak_window.start, end=now))
         if entries:
             first = entries[0]
+            worst = "P0" if any(e.level in thresholds["p0_levels"] for e in entries) else "P1"
+            seen = f"{worst} in app logs ({len(entries)} line{'s' if len(entries) > 1 else ''})"
+            progress.poll("soak", soak_window.elapsed(now), soak_window.remaining(now), f"{seen}: stopping", at=now)
+            soak_chart.abort(now, seen)
             pytest.fail(f"{len(entries)} P0/P1 log line(s) since {soak_window.start:%H:%M:%S}Z; first: "
                         f"[{first.level}] {first.message[:200]} ({first.timestamp})")
-        progress(f"soak: {soak_window.elapsed(now):.0f}/{soak_window.duration:.0f} s, no P0/P1 in app logs")
+        progress.poll("soak", soak_window.elapsed(now), soak_window.remaining(now), "no P0/P1 in app logs", at=now)
 
 
 @pytest.mark.criterion("resource-headroom")

@@ -1,10 +1,12 @@
 """The release page, `reports/releases/<id>/release.html`: one self-contained file, rewritten after each step.
 
-The verdict, a timeline of the steps drawn to scale (SVG widths proportional to durations), the migrations
-applied, the env diff (key names only), each stage's verdict with a link to its report, the rollback.
+The verdict, a timeline of the steps drawn to scale (SVG widths proportional to durations), each stage's verdict
+with a link to its report, the soak window's chart, the migrations applied, the env diff (key names only), the
+rollback.
 """
 from __future__ import annotations
 
+import base64
 import html
 import os
 from pathlib import Path
@@ -17,12 +19,15 @@ COLOURS = {"GO": "#1a7f37", "NO-GO": "#cf222e", "INCONCLUSIVE": "#9a6700", "ABAN
 STATE_COLOURS = {"done": "#2da44e", "failed": "#cf222e", "held": "#bf8700", "interrupted": "#8c959f",
                  "running": "#0969da"}
 WIDTH = 900
+# A chart larger than this is linked, not embedded: the page stays small enough to mail.
+CHART_LIMIT = 2 * 1024 * 1024
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#1f2328;max-width:1100px}
 .banner{color:#fff;padding:1em 1.5em;border-radius:6px;font-size:1.3em}
 table{border-collapse:collapse;margin:1em 0;width:100%}td,th{border:1px solid #d0d7de;padding:4px 8px;
 text-align:left;vertical-align:top;font-size:.9em}th{background:#f6f8fa}code{font-size:.9em}
 svg text{font-size:11px;font-family:system-ui,sans-serif}.muted{color:#57606a}
+figure{margin:1em 0}figure img{max-width:100%;border:1px solid #d0d7de}figcaption{font-size:.9em;color:#57606a}
 """
 
 
@@ -71,6 +76,32 @@ def _timeline(view: dict) -> str:
     return f'<svg width="{WIDTH}" height="{height + 10}" role="img">{"".join(rows)}{axis}</svg>'
 
 
+def _embedded(path: str) -> str | None:
+    """The file as base64, or None when it is gone or too large to embed."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(CHART_LIMIT + 1)
+    except OSError:
+        return None
+    return base64.b64encode(data).decode("ascii") if data and len(data) <= CHART_LIMIT else None
+
+
+def _charts(view: dict, page_dir: Path) -> str:
+    """Each stage attempt's charts (the soak window), as an <img> of the SVG: nothing in it can run."""
+    parts = []
+    for a in view["attempts"]:
+        label = f"{a['letter']} {a['name']}" + (f" #{a['attempt']}" if a["attempt"] > 1 else "")
+        for chart in (a.get("evidence") or {}).get("charts") or []:
+            data = _embedded(chart["path"])
+            caption = f"{_e(label)}: {_e(chart.get('title'))}"
+            if data is None:
+                parts.append(f"<p class=muted>{caption}: {_link(chart['path'], page_dir, 'chart')} (not embedded)</p>")
+            else:
+                parts.append(f'<figure><img alt="{_e(chart.get("title"))}" src="data:image/svg+xml;base64,{data}">'
+                             f"<figcaption>{caption}</figcaption></figure>")
+    return "".join(parts) or "<p class=muted>no chart yet (the soak draws its window when it ends)</p>"
+
+
 def render(view: dict) -> str:
     page_dir = Path(view["page"]).parent
     verdict = view["verdict"] or ("RUNNING" if view["state"] == "running" else "-")
@@ -98,7 +129,9 @@ def render(view: dict) -> str:
                      f"</td><td>{_e(a['runbook_lines'])}</td><td>{_e(a['state'])}</td><td>{_e(_clock(a['started_at']))}</td>"
                      f"<td>{_e(_clock(a['ended_at']))}</td><td>{_e(seconds(a['duration_s']))}</td>"
                      f"<td>{_e(a['detail'])}</td><td>{_e(a['verdict'] or '')} {links}</td></tr>")
-    parts.append("</table><h2>Migrations applied</h2>")
+    parts.append("</table><h2>Soak window</h2>")
+    parts.append(_charts(view, page_dir))
+    parts.append("<h2>Migrations applied</h2>")
     if view["migrations_applied"]:
         parts.append("<ul>" + "".join(f"<li><code>{_e(m['name'])}</code> ({_e(m['version'])}, {_e(m['state'])})</li>"
                                       for m in view["migrations_applied"]) + "</ul>")

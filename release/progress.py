@@ -1,30 +1,21 @@
 """What the conductor prints: a line when each step starts and ends, a line per poll of a long wait.
 
 Every line goes through `gonogo.redact_text` with the target's secrets and the release's env values. On a
-terminal a poll rewrites its own line; with `CI=true` or without a terminal each poll is a plain line.
+terminal a poll rewrites its own line; with `CI=true` or without a terminal each poll is a plain line (the
+rule and the words of harness/progress.py, which the soak's own progress line uses too).
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TextIO
 
 from gonogo import redact_text
+from harness.progress import plain_output, poll_line, seconds
 
-
-def plain_output(stream: TextIO) -> bool:
-    return os.environ.get("CI", "").lower() == "true" or not stream.isatty()
-
-
-def seconds(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value < 60:
-        return f"{value:.1f} s"
-    minutes, rest = divmod(int(round(value)), 60)
-    return f"{minutes} min {rest:02d} s"
+__all__ = ["Progress", "plain_output", "seconds"]
 
 
 class Progress:
@@ -53,10 +44,14 @@ class Progress:
         summary = (detail.splitlines() or [""])[0]
         self.line(f"[{letter}] {name}: {outcome} in {seconds(elapsed)}" + (f" - {summary}" if summary else ""))
 
-    def poll(self, what: str, elapsed: float, remaining: float | None, status: str) -> None:
-        """One poll of a wait: what, elapsed, remaining, what was seen."""
-        text = self.mask(f"    {what}: {seconds(elapsed)} elapsed, "
-                         f"{'-' if remaining is None else seconds(max(0.0, remaining))} left: {status}")
+    def poll(self, what: str, elapsed: float, remaining: float | None, status: str,
+             at: datetime | None = None) -> None:
+        """One poll of a wait: what, elapsed, remaining, when it was polled (default now), what was seen."""
+        self.poll_text(poll_line(what, elapsed, remaining, status, at))
+
+    def poll_text(self, line: str) -> None:
+        """A poll line already worded (the soak stage's own, relayed): rewritten on a terminal, else plain."""
+        text = self.mask(f"    {line}")
         if self.plain:
             self.stream.write(text + "\n")
         else:

@@ -158,6 +158,10 @@ def _file(record: Mapping[str, Any], esc: Escape, read_image: Callable[[str], st
     return f'<div class="gonogo-ev">{label}</div>'
 
 
+def _picture(record: Mapping[str, Any]) -> bool:
+    return record.get("kind") == "file" and str(record.get("mime") or "").startswith("image/")
+
+
 def evidence_html(criterion: str, stage: str, records: Iterable[Mapping[str, Any]], esc: Escape,
                   read_image: Callable[[str], str | None], inconclusive: str | None = None) -> str:
     """A test's criterion and its evidence, readable: HTTP exchanges, command tails, notes, images.
@@ -169,7 +173,9 @@ def evidence_html(criterion: str, stage: str, records: Iterable[Mapping[str, Any
     if inconclusive is not None:
         parts.append(f'<div class="gonogo-ev"><span class="label tone-warn">Inconclusive</span> {esc(inconclusive)}'
                      "</div>")
-    for record in records:
+    # Pictures first (a chart, a screenshot): what a reviewer takes in at a glance, above a long run of
+    # exchanges; every other record keeps its order.
+    for record in sorted(records, key=lambda r: not _picture(r)):
         kind = record.get("kind")
         if kind == "http":
             parts.append(_http(record, esc))

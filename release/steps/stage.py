@@ -17,12 +17,14 @@ import time
 from pathlib import Path
 
 from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_ROLLBACK_FAILED, EXIT_USAGE
+from harness.progress import PREFIX
 from release.context import REPO_ROOT, Context
-from release.journal import Step, iso, parse_iso
+from release.journal import Step, iso
 from release.progress import seconds
 from release.steps.base import Result
 
 HEARTBEAT_S = 5.0
+SOAK_POLL = f"{PREFIX}soak:"
 
 
 def die_with_parent() -> None:  # runs in the child before exec
@@ -84,17 +86,16 @@ def bound_s(ctx: Context, stage: str) -> float:
     return stage_bound_s(stage, ctx.tables.get("thresholds", {}), float(ctx.release.options["soak_duration"]))
 
 
-def _relay(ctx: Context, stage: str, line: str, since: str | None) -> None:
+def _relay(ctx: Context, stage: str, line: str) -> None:
     text = line.rstrip()
-    if text.startswith("[gonogo] soak:") and since:
-        elapsed = (time.time() - parse_iso(since).timestamp())
-        total = float(ctx.release.options["soak_duration"])
-        ctx.progress.poll("soak", min(elapsed, total), total - elapsed, text.split(":", 1)[1].strip())
+    if text.startswith(SOAK_POLL):
+        # The soak's own poll line (elapsed, left, last poll, what it saw: harness/progress.py), as it wrote it.
+        ctx.progress.poll_text(text.removeprefix(PREFIX))
     elif text.startswith(("GO:", "NO-GO:", "INCONCLUSIVE:", "rollback", "ERROR:")):
         ctx.progress.line(f"    {stage}: {text}")
 
 
-def execute(ctx: Context, stage: str, argv: list[str], where: Path, since: str | None) -> tuple[int | None, list[str]]:
+def execute(ctx: Context, stage: str, argv: list[str], where: Path) -> tuple[int | None, list[str]]:
     """Run the stage; its return code (None when it overran its bound) and its output lines (masked)."""
     where.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -120,7 +121,7 @@ def execute(ctx: Context, stage: str, argv: list[str], where: Path, since: str |
                     log.write(masked)
                     log.flush()
                     output.append(masked.rstrip("\n"))
-                    _relay(ctx, stage, masked, since)
+                    _relay(ctx, stage, masked)
                 if time.monotonic() - beat > HEARTBEAT_S:
                     ctx.journal.touch()
                     beat = time.monotonic()
@@ -134,6 +135,13 @@ def execute(ctx: Context, stage: str, argv: list[str], where: Path, since: str |
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGTERM)
         raise
+
+
+def charts_of(verdict: dict) -> list[dict]:
+    """The SVG charts the stage's tests attached as evidence (the soak window's), for the release page."""
+    return [{"criterion": c.get("id"), "title": e.get("title", ""), "path": e["path"]}
+            for c in verdict.get("criteria", []) for t in c.get("tests", []) for e in t.get("evidence", [])
+            if e.get("kind") == "file" and e.get("mime") == "image/svg+xml" and e.get("path")]
 
 
 def judge(ctx: Context, stage: str, rc: int | None, output: list[str], where: Path) -> Result:
@@ -154,6 +162,7 @@ def judge(ctx: Context, stage: str, rc: int | None, output: list[str], where: Pa
     if verdict:
         evidence["reasons"] = [ctx.progress.mask(r) for r in verdict.get("reasons", [])][:10]
         evidence["rollback"] = verdict.get("rollback")
+        evidence["charts"] = charts_of(verdict)
     headline = next((line for line in output if line.startswith(("GO:", "NO-GO:", "INCONCLUSIVE:"))), "")
     reasons = "; ".join(evidence.get("reasons", [])[:3])
     if rc == EXIT_USAGE:
@@ -184,7 +193,7 @@ def run(ctx: Context, step: Step, stage: str) -> Result:
             ctx.checkout.worktree(ctx.sha, ctx.release_dir / "checkout")
     since = soak_since(ctx, step) if stage == "soak" else None
     argv = command(ctx, stage, where, app_repo=app_repo, since=since)
-    rc, output = execute(ctx, stage, argv, where, since)
+    rc, output = execute(ctx, stage, argv, where)
     result = judge(ctx, stage, rc, output, where)
     if since:
         result.evidence["soak_since"] = since

@@ -235,3 +235,15 @@ def test_frontend():
     fragments = "".join(e["content"] for e in health["extras"] if e["format_type"] == "html")
     assert ('<span class="label tone-warn">Inconclusive</span> render: GET /v1/services/srv-api/deploys answered 503 '
             "after 3 attempts") in fragments
+
+
+def test_pictures_come_first_in_a_tests_evidence_the_rest_in_order():
+    from gonogo.html_render import escaper, evidence_html
+
+    records = [{"kind": "note", "title": "poll 1"}, {"kind": "note", "title": "poll 2"},
+               {"kind": "file", "title": "the window", "path": "/w.svg", "mime": "image/svg+xml", "size": 10},
+               {"kind": "file", "title": "a trace", "path": "/t.zip", "mime": "application/zip", "size": 10}]
+    fragment = evidence_html("c", "soak", records, escaper(lambda text: text), lambda path: "PHN2Zy8+")
+    order = [fragment.index(text) for text in ("the window", "poll 1", "poll 2", "a trace")]
+    assert order == sorted(order), fragment
+    assert 'src="data:image/svg+xml;base64,PHN2Zy8+"' in fragment

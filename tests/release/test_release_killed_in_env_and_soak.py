@@ -94,6 +94,9 @@ def test_killed_in_step_c_and_in_the_soak_then_resumed(operator, tmp_path):
     assert last_soak["evidence"]["soak_since"] == soak.evidence["soak_since"]
     ended = (parse_iso(last_soak["ended_at"]) - since).total_seconds()
     assert SOAK_S <= ended < SOAK_S + 8, ended
+    # the soak drew its window, and the release page shows it as an image
+    assert [c["criterion"] for c in last_soak["evidence"]["charts"]] == ["no-p0-p1-errors"], last_soak["evidence"]
+    assert '<figure><img alt="soak window' in open(view["page"]).read()
     assert [e["kind"] for e in view["events"]].count("takeover") == 2
 
 
