@@ -13,7 +13,7 @@ import traceback
 
 from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_USAGE
 from gonogo_providers.errors import ProviderError
-from release import page
+from release import announce, page
 from release.checkout import CheckoutError
 from release.context import Context, UsageProblem
 from release.journal import iso
@@ -70,6 +70,7 @@ def hold(ctx: Context, step: str, detail: str) -> int:
     ctx.journal.update_release(ctx.release.id, state="held", verdict="INCONCLUSIVE", exit_code=EXIT_INCONCLUSIVE,
                                reason=f"{step}: {detail}")
     ctx.journal.event(ctx.release.id, "hold", f"held at {step}")
+    announce.send_end(ctx.journal, ctx.release.id, ctx.notify, ctx.progress.mask, ctx.progress.line)
     page.write(ctx.journal, ctx.release.id)
     ctx.progress.line(f"HELD at {step}: {detail}")
     ctx.progress.line(f"  `python -m release resume --target {ctx.release.target_spec}` runs {step} again; "
@@ -82,6 +83,8 @@ def finish(ctx: Context, verdict: str, exit_code: int, reason: str, rolled_back:
     ctx.journal.update_release(ctx.release.id, state="ended", verdict=verdict, exit_code=exit_code,
                                reason=reason, rolled_back=rolled_back, ended_at=iso(), current_step=None)
     ctx.journal.event(ctx.release.id, "end", f"{verdict} (exit {exit_code})")
+    # After the end is journaled (the message tells it as the journal holds it), before the page shows it.
+    announce.send_end(ctx.journal, ctx.release.id, ctx.notify, ctx.progress.mask, ctx.progress.line)
     worktree = ctx.release_dir / "checkout"
     if worktree.exists():
         ctx.checkout.remove_worktree(worktree)

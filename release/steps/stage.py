@@ -55,7 +55,9 @@ def command(ctx: Context, stage: str, where: Path, *, app_repo: Path | None = No
     argv = [sys.executable, "-m", "pytest", "-c", str(REPO_ROOT / "pytest.ini"), f"--rootdir={REPO_ROOT}",
             "-m", stage, f"--target={ctx.release.target_spec}", "-p", "no:cacheprovider",
             f"--verdict-json={where / 'verdict.json'}", f"--html={where / 'report.html'}", "--self-contained-html",
-            f"--junitxml={where / 'junit.xml'}", f"--rollback={ctx.release.rollback}", f"--release-sha={ctx.sha}"]
+            f"--junitxml={where / 'junit.xml'}", f"--rollback={ctx.release.rollback}", f"--release-sha={ctx.sha}",
+            # The release sends one message per end state of its own (release/announce.py), none per stage.
+            "--no-notify"]
     if app_repo is not None:
         argv.append(f"--app-repo={app_repo}")
     if stage == "soak":
