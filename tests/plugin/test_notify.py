@@ -212,10 +212,15 @@ def test_an_env_destination_is_a_secret_and_an_unset_one_is_skipped(pytester: py
     assert password not in everything(pytester, result)
 
 
-def _timed(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, float]:
-    started = time.monotonic()
-    result = pytester.runpytest_subprocess(*args)
-    return result, time.monotonic() - started
+def _timed(pytester: pytest.Pytester, *args: str, runs: int = 2) -> tuple[pytest.RunResult, float]:
+    """The run in a process of its own (its exit counts too), and its shortest wall time over `runs` runs: what
+    the machine's other work adds to one run is not the notification's."""
+    times = []
+    for _ in range(runs):
+        started = time.monotonic()
+        result = pytester.runpytest_subprocess(*args)
+        times.append(time.monotonic() - started)
+    return result, min(times)
 
 
 @pytest.mark.parametrize("down", ["closed_port", "silent_port"])
@@ -235,7 +240,7 @@ def test_a_receiver_that_is_down_delays_the_end_by_at_most_the_bound(pytester: p
     dead_verdict = verdict()
     delay = dead_s - up_s
     print(f"{down}: stated bound {bound:g} s, measured delay {delay:.2f} s ({dead_s:.2f} s vs {up_s:.2f} s)")
-    assert len(receiver.messages) == 1
+    assert len(receiver.messages) == 2  # one per run that reached it
     assert delay <= bound + 1.0  # the margin: a loaded machine's noise between two runs
     [failed] = dead_verdict["notifications"]
     assert failed["elapsed_s"] <= bound
