@@ -165,7 +165,7 @@ def url_secrets(url: str) -> list[str]:
               if len(s) >= _TOKEN_SEGMENT and "." not in s]
     # Header values (`+Authorization=...`) and anything named like a credential; not `method=POST`.
     found += [v for k, v in parse_qsl(parts.query) if k.startswith("+") or _CREDENTIAL.search(k)]
-    if found or mask_url(url) != url:
+    if found or mask_url(url) != re.split(r"[?#]", url, maxsplit=1)[0]:
         found.append(url)
     return [s for s in found if len(s) >= MIN_SECRET_LEN]
 
@@ -307,8 +307,9 @@ def send(plan: Plan, message: Message, clean: Callable[[str], str] = lambda s: s
             if match is not None:
                 pending.remove(match)
             outcomes.append(match)
-    except Exception as exc:  # noqa: BLE001 - a notification never changes the run: recorded, not raised
-        error = tidy(f"{type(exc).__name__}: {exc}")
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - a notification never changes the run
+        # Recorded, not raised; a Ctrl-C during the wait skips the notification, not the verdict written after it.
+        error = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else tidy(f"{type(exc).__name__}: {exc}")
         took = round(time.monotonic() - started, 3)
         return tuple(deliveries + [Delivery(shown, FAILED, 0, took, error) for _url, shown in plan.urls])
     for (_url, shown), outcome in zip(plan.urls, outcomes, strict=True):

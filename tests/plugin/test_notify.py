@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_ROLLBACK_FAILED, EXIT_USAGE
+from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_ROLLBACK_FAILED, EXIT_USAGE, notify
 from gonogo.notify import RETRY_WAIT_S, NotifyTable, Plan, resolve
 
 # apprise imported once, here: an in-process run's own import would be undone after it (pytester restores
@@ -304,3 +304,19 @@ def test_the_table_defaults() -> None:
     table = NotifyTable()
     assert (table.urls, table.report_url_base, table.timeout_s, table.attempts) == ((), None, 4.0, 2)
     assert Plan().bound_s == 16.5
+
+
+@pytest.mark.parametrize(("url", "shown", "secrets"), [
+    ("json://127.0.0.1:8080/hook?method=POST", "json://127.0.0.1:8080/hook", []),
+    ("json://bot:pw-1234@ci.example:8080/hook?+X-Token=hdr-5678", "json://bot:***@ci.example:8080/hook",
+     ["pw-1234", "hdr-5678", "json://bot:pw-1234@ci.example:8080/hook?+X-Token=hdr-5678"]),
+    ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general", "slack://T1JJ3T3L2/A1BRTD4JD/***/",
+     ["TIiajkdnlazkcOXrIdevi7FQ", "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general"]),
+    ("workflows://prod-01.westus.logic.azure.com:443/0123456789abcdef0123/sig0123456789abcdefXYZ?x=1",
+     "workflows://prod-01.westus.logic.azure.com:443/***/***",
+     ["0123456789abcdef0123", "sig0123456789abcdefXYZ",
+      "workflows://prod-01.westus.logic.azure.com:443/0123456789abcdef0123/sig0123456789abcdefXYZ?x=1"]),
+], ids=["plain", "password-and-header", "slack", "teams-workflow"])
+def test_what_a_destination_shows_and_hides(url, shown, secrets) -> None:
+    assert notify.mask_url(url) == shown
+    assert notify.url_secrets(url) == secrets
