@@ -260,10 +260,11 @@ def abandon(args) -> int:
                                reason=f"abandoned at {release.current_step or '-'} ({release.state}) by pid "
                                       f"{os.getpid()} on {socket.gethostname()}; nothing more was done")
         journal.event(release.id, "abandon", f"{release.state} at {release.current_step}")
-        progress = Progress(secrets=secrets_of(target) + list(notify.secrets if notify else ()))
-        announce.send_end(journal, release.id, notify, progress.mask, progress.line)
         path = page.write(journal, release.id)
         print(f"ABANDONED: release {release.id} on {target.name} at {release.current_step or '-'}; page {path}")
+        progress = Progress(secrets=secrets_of(target) + list(notify.secrets if notify else ()))
+        if announce.send_end(journal, release.id, notify, progress.mask, progress.line):
+            page.write(journal, release.id)
         return 0
     finally:
         journal.end_session()

@@ -70,11 +70,11 @@ def hold(ctx: Context, step: str, detail: str) -> int:
     ctx.journal.update_release(ctx.release.id, state="held", verdict="INCONCLUSIVE", exit_code=EXIT_INCONCLUSIVE,
                                reason=f"{step}: {detail}")
     ctx.journal.event(ctx.release.id, "hold", f"held at {step}")
-    announce.send_end(ctx.journal, ctx.release.id, ctx.notify, ctx.progress.mask, ctx.progress.line)
     page.write(ctx.journal, ctx.release.id)
     ctx.progress.line(f"HELD at {step}: {detail}")
     ctx.progress.line(f"  `python -m release resume --target {ctx.release.target_spec}` runs {step} again; "
                       "`abandon` ends the release")
+    _notify(ctx)
     _say_where(ctx)
     return EXIT_INCONCLUSIVE
 
@@ -83,8 +83,6 @@ def finish(ctx: Context, verdict: str, exit_code: int, reason: str, rolled_back:
     ctx.journal.update_release(ctx.release.id, state="ended", verdict=verdict, exit_code=exit_code,
                                reason=reason, rolled_back=rolled_back, ended_at=iso(), current_step=None)
     ctx.journal.event(ctx.release.id, "end", f"{verdict} (exit {exit_code})")
-    # After the end is journaled (the message tells it as the journal holds it), before the page shows it.
-    announce.send_end(ctx.journal, ctx.release.id, ctx.notify, ctx.progress.mask, ctx.progress.line)
     worktree = ctx.release_dir / "checkout"
     if worktree.exists():
         ctx.checkout.remove_worktree(worktree)
@@ -92,8 +90,15 @@ def finish(ctx: Context, verdict: str, exit_code: int, reason: str, rolled_back:
     ctx.progress.line(f"{verdict}: release {ctx.release.id} of {ctx.sha[:12]} on {ctx.release.target} - {reason}")
     for line in rollback_lines(rolled_back):
         ctx.progress.line(line)
+    _notify(ctx)
     _say_where(ctx)
     return exit_code
+
+
+def _notify(ctx: Context) -> None:
+    """The end state as the journal now holds it, to every destination; the page again, with where it went."""
+    if announce.send_end(ctx.journal, ctx.release.id, ctx.notify, ctx.progress.mask, ctx.progress.line):
+        page.write(ctx.journal, ctx.release.id)
 
 
 def rollback_lines(rolled_back: dict | None) -> list[str]:
