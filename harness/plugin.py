@@ -77,6 +77,10 @@ def pytest_gonogo_target_name(config: pytest.Config) -> str | None:
     return target.name if target else config.getoption("target")
 
 
+def pytest_gonogo_release_sha(config: pytest.Config) -> str | None:
+    return config.getoption("release_sha")
+
+
 # Provider trouble: we could not observe, which says nothing about the app (a test failing with one of these is
 # inconclusive). A refused credential is ours (AuthError); a named resource that does not exist
 # (NotFoundError) is a fact about the topology, and the app's own answers (its /health 503, a failed build,

@@ -57,16 +57,26 @@ def parser() -> argparse.ArgumentParser:
     releasing.add_argument("--reports", default=commands.default_reports(),
                            help="where release directories go (default reports/releases)")
 
+    notifying = _Parser(add_help=False)
+    notifying.add_argument("--notify", action="append", default=[], metavar="URL",
+                           help="send the release's end state (GO, NO-GO and its rollback, held, abandoned) to this "
+                                "apprise URL, e.g. json://host:port/path or slack://...; repeatable, added to "
+                                "runbook.toml [notify] urls; not kept in the journal: give it again to resume and "
+                                "abandon (docs/notify.md)")
+    notifying.add_argument("--no-notify", action="store_true",
+                           help="send no notification, whatever --notify or runbook.toml [notify] say")
+
     top = _Parser(prog="python -m release", description="The runbook's section 5 as a journaled release.")
     subs = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub = subs.add_parser("plan", parents=[common, releasing], help="what the release would do; no side effect")
     sub.set_defaults(func=commands.plan)
-    sub = subs.add_parser("run", parents=[common, releasing], help="the release")
+    sub = subs.add_parser("run", parents=[common, releasing, notifying], help="the release")
     sub.add_argument("--yes", action="store_true", help="do not ask for confirmation (production asks)")
     sub.set_defaults(func=commands.run)
-    sub = subs.add_parser("resume", parents=[common], help="continue the target's held or interrupted release")
+    sub = subs.add_parser("resume", parents=[common, notifying],
+                          help="continue the target's held or interrupted release")
     sub.set_defaults(func=commands.resume)
-    sub = subs.add_parser("abandon", parents=[common], help="end the target's held release, recorded")
+    sub = subs.add_parser("abandon", parents=[common, notifying], help="end the target's held release, recorded")
     sub.set_defaults(func=commands.abandon)
     sub = subs.add_parser("status", parents=[common], help="the current or last release, step by step")
     sub.add_argument("--json", action="store_true")

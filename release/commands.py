@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from release import conductor, page
+from release import announce, conductor, page
 from release.checkout import RELEASE_ENV_FILE, CheckoutError
 from release.context import (
     DEFAULT_REPORTS,
@@ -79,10 +79,10 @@ def _inputs(args, tables, target, checkout, sha_arg: str | None) -> tuple[str, s
     return sha, source, _wanted_env(tables, checkout, sha)
 
 
-def _context(journal, target, tables, settings, checkout, release, wanted) -> Context:
-    progress = Progress(secrets=secrets_of(target) + values_of(wanted))
+def _context(journal, target, tables, settings, checkout, release, wanted, notify=None) -> Context:
+    progress = Progress(secrets=secrets_of(target) + values_of(wanted) + list(notify.secrets if notify else ()))
     return Context(journal=journal, target=target, tables=tables, settings=settings, checkout=checkout,
-                   progress=progress, release=release, wanted_env=wanted)
+                   progress=progress, release=release, wanted_env=wanted, notify=notify)
 
 
 def _new_release(target, spec, sha, options, strategy, rollback, reports: Path) -> Release:
@@ -100,14 +100,14 @@ def _options(args, target, checkout) -> dict:
     return {"soak_duration": float(soak), "app_repo": str(checkout.path), "pytest_args": list(args.pytest_arg or [])}
 
 
-def _draft(args, journal: Journal, tables, target, spec, settings: Settings) -> tuple[Context, str]:
+def _draft(args, journal: Journal, tables, target, spec, settings: Settings, notify=None) -> tuple[Context, str]:
     """Everything a new release needs, checked before anything is written: secrets, checkout, commit, inputs."""
     require_secrets(target, tables)
     checkout = checkout_of(target, args.app_repo)
     sha, source, wanted = _inputs(args, tables, target, checkout, args.sha)
     release = _new_release(target, spec, sha, _options(args, target, checkout), args.strategy or settings.strategy,
                            args.rollback, Path(args.reports))
-    return _context(journal, target, tables, settings, checkout, release, wanted), source
+    return _context(journal, target, tables, settings, checkout, release, wanted, notify), source
 
 
 def plan(args) -> int:
@@ -173,12 +173,13 @@ def run(args) -> int:
     target, spec = resolve_target(args.target, tables)
     settings = Settings.for_target(target, tables)
     _refuse_without_confirmation(args, settings, target)
+    notify = announce.resolve(args.notify, args.no_notify)
     journal = Journal.open(args.journal)
     current = journal.in_progress(target.name)
     if current:
         raise UsageProblem(f"{describe_in_progress(journal, current)}; `python -m release resume` continues it, "
                            "`abandon` ends it")
-    ctx, _source = _draft(args, journal, tables, target, spec, settings)
+    ctx, _source = _draft(args, journal, tables, target, spec, settings, notify)
     sha, release = ctx.sha, ctx.release
     if not _confirm(ctx, args):
         raise UsageProblem(f"release run --target {target.name}: not confirmed; nothing was done")
@@ -228,6 +229,7 @@ def _attach(args, command: str) -> tuple[Journal, object, dict, Release, TargetL
 
 
 def resume(args) -> int:
+    notify = announce.resolve(args.notify, args.no_notify)
     journal, target, tables, release, lock = _attach(args, "resume")
     ctx = None
     try:
@@ -235,7 +237,7 @@ def resume(args) -> int:
         settings = replace(Settings.for_target(target, tables), strategy=release.strategy)
         checkout = checkout_of(target, release.options.get("app_repo"))
         _sha, _source, wanted = _inputs(args, tables, target, checkout, release.sha)
-        ctx = _context(journal, target, tables, settings, checkout, release, wanted)
+        ctx = _context(journal, target, tables, settings, checkout, release, wanted, notify)
         was = release.state
         journal.update_release(release.id, state="running", verdict=None, exit_code=None)
         journal.event(release.id, "resume", f"{was} at {release.current_step}; pid {os.getpid()}")
@@ -251,6 +253,7 @@ def resume(args) -> int:
 
 
 def abandon(args) -> int:
+    notify = announce.resolve(args.notify, args.no_notify)
     journal, target, _tables, release, lock = _attach(args, "abandon")
     try:
         journal.update_release(release.id, state="ended", verdict="ABANDONED", exit_code=None, ended_at=iso(),
@@ -259,6 +262,9 @@ def abandon(args) -> int:
         journal.event(release.id, "abandon", f"{release.state} at {release.current_step}")
         path = page.write(journal, release.id)
         print(f"ABANDONED: release {release.id} on {target.name} at {release.current_step or '-'}; page {path}")
+        progress = Progress(secrets=secrets_of(target) + list(notify.secrets if notify else ()))
+        if announce.send_end(journal, release.id, notify, progress.mask, progress.line):
+            page.write(journal, release.id)
         return 0
     finally:
         journal.end_session()

@@ -13,7 +13,7 @@ import traceback
 
 from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_USAGE
 from gonogo_providers.errors import ProviderError
-from release import page
+from release import announce, page
 from release.checkout import CheckoutError
 from release.context import Context, UsageProblem
 from release.journal import iso
@@ -74,6 +74,7 @@ def hold(ctx: Context, step: str, detail: str) -> int:
     ctx.progress.line(f"HELD at {step}: {detail}")
     ctx.progress.line(f"  `python -m release resume --target {ctx.release.target_spec}` runs {step} again; "
                       "`abandon` ends the release")
+    _notify(ctx)
     _say_where(ctx)
     return EXIT_INCONCLUSIVE
 
@@ -89,8 +90,15 @@ def finish(ctx: Context, verdict: str, exit_code: int, reason: str, rolled_back:
     ctx.progress.line(f"{verdict}: release {ctx.release.id} of {ctx.sha[:12]} on {ctx.release.target} - {reason}")
     for line in rollback_lines(rolled_back):
         ctx.progress.line(line)
+    _notify(ctx)
     _say_where(ctx)
     return exit_code
+
+
+def _notify(ctx: Context) -> None:
+    """The end state as the journal now holds it, to every destination; the page again, with where it went."""
+    if announce.send_end(ctx.journal, ctx.release.id, ctx.notify, ctx.progress.mask, ctx.progress.line):
+        page.write(ctx.journal, ctx.release.id)
 
 
 def rollback_lines(rolled_back: dict | None) -> list[str]:

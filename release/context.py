@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from gonogo.notify import Plan
 from gonogo.runbook import RunbookError, load_runbook
 from gonogo_providers.render import RenderClient
 from gonogo_providers.supabase import SupabaseClient
@@ -129,6 +130,8 @@ class Context:
     release: Release
     # The release's env values (from the file and the operator's environment): in memory only.
     wanted_env: dict = field(default_factory=dict)
+    # Where its end state is sent (--notify, runbook.toml [notify]); None: nowhere. Never journaled (tokens).
+    notify: Plan | None = None
     _clients: dict = field(default_factory=dict)
 
     @property

@@ -50,3 +50,11 @@ def pytest_gonogo_target_name(config: pytest.Config) -> str | None:
 
     Called once on the controller when the verdict is made; the first non-None answer wins.
     """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_gonogo_release_sha(config: pytest.Config) -> str | None:
+    """Return the commit of the release under test, named in the run's notification (runbook.toml ``[notify]``).
+
+    Called once on the controller when a notification is composed; the first non-None answer wins.
+    """

@@ -112,6 +112,13 @@ def rollback_section(view: VerdictView, esc: Escape) -> str:
             + rows + "</table>")
 
 
+def notifications_section(view: VerdictView, esc: Escape) -> str:
+    """Where the end state was sent: one line per destination (a failed one never changes the verdict)."""
+    if not view.notifications:
+        return ""
+    return "<h3>Notifications</h3><ul>" + "".join(_toned("li", n, esc, "notify") for n in view.notifications) + "</ul>"
+
+
 def _size(size: Any) -> str:
     if not isinstance(size, int):
         return "missing"

@@ -49,6 +49,10 @@ def render_markdown(view: VerdictView, clean: Callable[[str], str] = lambda s: s
             detail = f" — {c(a.detail)}" if a.detail else ""
             lines.append(f"- {_strong(a.status)}: {c(a.name)}{detail}")
         lines += [""] if rollback.actions else []
+    if view.notifications:
+        # A failed one is bold: it is why the message may not have reached anyone.
+        lines += ["**Notifications**", "", *(f"- **{c(n.text)}**" if n.tone is Tone.WARN else f"- {c(n.text)}"
+                                            for n in view.notifications), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -70,7 +74,7 @@ class MarkdownSummary:
             return
         config = recorder.config
         view = VerdictView.of(recorder.verdict, recorder.rollback, recorder.runbook.waivers,
-                              dt.datetime.now(dt.UTC).date())
+                              dt.datetime.now(dt.UTC).date(), recorder.notifications)
         text = render_markdown(view, lambda s: redact(s, config))
         path = recorder.settings.summary_md
         try:

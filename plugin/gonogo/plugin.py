@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gonogo import cmdline, hookspecs, markdown
+from gonogo import announce, cmdline, hookspecs, markdown
 from gonogo._compat import ask_for_report, report_option
 from gonogo.evidence import Evidence, evidence, evidence_key  # noqa: F401 - the fixture, registered here
 from gonogo.recorder import GonogoSession, criterion_key, marked_criterion
@@ -56,6 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # No runbook: inert, so installing gonogo never changes someone else's suite.
     settings = config.stash[settings_key]
     if not hasattr(config, "workerinput") and not config.option.collectonly:
+        # Destinations are checked before anything is written: a bad one is a usage error, no report of it.
+        announce.configure(config, settings, runbook)
         # Written by the controller only, and not for a listing (--collect-only): no run, no verdict, no report.
         for kind in settings.defaulted:
             ask_for_report(config, kind, str(settings.html_report if kind == "html" else settings.junit_xml))
@@ -76,20 +78,23 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     recorder = config.stash.get(recorder_key, None)
     if recorder is not None:
-        for name in ("gonogo-html", "gonogo-markdown", "gonogo-scrub", "gonogo-inconclusive", "gonogo-session"):
+        for name in ("gonogo-html", "gonogo-markdown", "gonogo-scrub", "gonogo-inconclusive", announce.PLUGIN_NAME,
+                     "gonogo-session"):
             plugin = config.pluginmanager.get_plugin(name)
             if plugin is not None:
                 config.pluginmanager.unregister(plugin)
         del config.stash[recorder_key]
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def pytest_report_header(config: pytest.Config) -> str | list[str] | None:
     runbook = config.stash.get(runbook_key, None)
     settings = config.stash.get(settings_key, None)
     if runbook is None or settings is None:
         return None
-    return (f"gonogo: {runbook.path} ({len(runbook.criteria)} criteria, {len(runbook.waivers)} waivers), "
+    line = (f"gonogo: {runbook.path} ({len(runbook.criteria)} criteria, {len(runbook.waivers)} waivers), "
             f"rollback={settings.rollback.value}, verdict -> {settings.verdict_json}")
+    notify = announce.header(config)
+    return line if notify is None else [line, notify]
 
 
 def get_runbook(config: pytest.Config) -> Runbook | None:

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from gonogo import announce
 from gonogo import rollback as rb
 from gonogo._compat import compile_markexpr, report_option, stop_xdist_controller
 from gonogo.evidence import evidence_key
 from gonogo.inconclusive import Inconclusive, InconclusiveStatus, exception_types, message_of
+from gonogo.notify import Delivery
 from gonogo.redact import forget_secrets, might_hold_secret, redact, redact_text, secrets_of
 from gonogo.runbook import STAGES, Runbook
 from gonogo.scrub import redact_extras, redact_report, redact_tree
@@ -155,6 +157,8 @@ class GonogoSession:
         self.started_at = utc_now()
         self.verdict: Verdict | None = None
         self.rollback: rb.RollbackResult | None = None
+        # Where the end state was sent (runbook.toml [notify], --notify): recorded, never part of the verdict.
+        self.notifications: tuple[Delivery, ...] = ()
         # xdist: the controller drops this file on an abort; every worker stops after its current test.
         self.abort_file: str | None = None
         if any(c.abort for c in runbook.criteria.values()):
@@ -392,6 +396,8 @@ class GonogoSession:
         )
         self.rollback = rb.perform(self.config, self.verdict, self.settings.rollback,
                                    self.settings.rollback_timeout)
+        # After the rollback (the message says what it did), before the reports (they say where it was sent).
+        self.notifications = announce.announce(self.config, self.verdict, self.rollback)
         self._write_json()
         code = self.verdict.exit_code
         if self.rollback.failed and self.verdict.outcome is Outcome.NO_GO:
@@ -413,7 +419,7 @@ class GonogoSession:
         assert self.verdict is not None and self.rollback is not None
         path: Path = self.settings.verdict_json
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = self.verdict.to_json(self.rollback.to_json())
+        data = self.verdict.to_json(self.rollback.to_json(), [d.to_json() for d in self.notifications])
         # Pretty for people; a large run is written compact (the C encoder), to keep gonogo's cost low.
         indent = 2 if len(self.tests) <= 500 else None
         text = json.dumps(data, indent=indent)
@@ -429,6 +435,6 @@ class GonogoSession:
             return
         secrets = secrets_of(self.config)
         terminalreporter.write_sep("=", "gonogo verdict")
-        view = VerdictView.of(self.verdict, self.rollback)
+        view = VerdictView.of(self.verdict, self.rollback, notifications=self.notifications)
         for line, markup in render_summary(view, self.settings.verdict_json):
             terminalreporter.write_line(redact_text(line, secrets), **markup)

@@ -10,6 +10,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from gonogo.notify import NotifyError, NotifyTable, parse_table
+
 STAGES: tuple[str, ...] = ("predeploy", "smoke", "postdeploy", "soak")
 # Stages that run after the deploy: a NO-GO in one of them triggers the rollback playbook.
 POST_DEPLOY_STAGES: frozenset[str] = frozenset({"smoke", "postdeploy", "soak"})
@@ -57,6 +59,8 @@ class Runbook:
     waivers: tuple[Waiver, ...] = ()
     # Tables gonogo does not own ([targets.*], [thresholds], ...): the project's conftest reads them.
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # [notify]: where the end state of a run is sent (gonogo.notify), None without the table.
+    notify: NotifyTable | None = None
 
     def waiver_for(self, criterion_id: str, today: dt.date) -> Waiver | None:
         """The current waiver of a criterion, else its latest expired one, else None."""
@@ -89,8 +93,14 @@ def parse_runbook(data: Mapping[str, Any], path: Path) -> Runbook:
     if not isinstance(raw_waivers, list):
         raise RunbookError(f"{path}: 'waivers' must be an array of [[waivers]] tables")
     waivers = tuple(_waiver(path, i, body, criteria) for i, body in enumerate(raw_waivers))
-    extra = {k: v for k, v in data.items() if k not in ("criteria", "waivers")}
-    return Runbook(path, MappingProxyType(criteria), waivers, MappingProxyType(extra))
+    notify = None
+    if "notify" in data:
+        try:
+            notify = parse_table(data["notify"], f"{path}: [notify]")
+        except NotifyError as exc:
+            raise RunbookError(str(exc)) from None
+    extra = {k: v for k, v in data.items() if k not in ("criteria", "waivers", "notify")}
+    return Runbook(path, MappingProxyType(criteria), waivers, MappingProxyType(extra), notify)
 
 
 def _criterion(path: Path, cid: str, body: Any) -> Criterion:

@@ -29,6 +29,9 @@ HELP = {
     "summary_md": "where the controller writes the Markdown summary (default: summary.md next to the verdict "
                   "JSON); it is also appended to $GITHUB_STEP_SUMMARY when that is set",
 }
+NOTIFY_HELP = ("send the run's end state (verdict, reasons, rollback, report) to this apprise URL, e.g. "
+               "json://host:port/path or slack://...; repeatable, added to runbook.toml [notify] urls")
+NO_NOTIFY_HELP = "send no notification for this run, whatever --notify or runbook.toml [notify] say"
 REPORTS_HELP = ("reports to write beside the verdict JSON when not asked for: html (report.html, self-contained; "
                 "needs pytest-html), junit (junit.xml); --html and --junitxml still win (default: none)")
 
@@ -52,6 +55,9 @@ class Settings:
     junit_xml: Path | None = None
     # The report paths gonogo sets because the user gave none (see gonogo.plugin, pytest_configure).
     defaulted: tuple[str, ...] = ()
+    # --notify URLs (runbook.toml [notify] adds its own); False with --no-notify: no notification at all.
+    notify_urls: tuple[str, ...] = ()
+    notify: bool = True
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -65,6 +71,8 @@ def add_options(parser: pytest.Parser) -> None:
                     help=HELP["verdict_json"])
     group.addoption("--summary-md", dest="gonogo_summary_md", metavar="PATH", default=None,
                     help=HELP["summary_md"])
+    group.addoption("--notify", dest="gonogo_notify", metavar="URL", action="append", default=[], help=NOTIFY_HELP)
+    group.addoption("--no-notify", dest="gonogo_no_notify", action="store_true", default=False, help=NO_NOTIFY_HELP)
     for name, text in HELP.items():
         parser.addini(f"gonogo_{name}", text, default=None)
     parser.addini("gonogo_reports", REPORTS_HELP, type="args", default=[])
@@ -108,7 +116,8 @@ def resolve(config: pytest.Config) -> Settings:
     reports = _reports(config, verdict_json, invocation)
     return Settings(runbook_path, mode, timeout, verdict_json, summary_md, verdict_json.parent / "artifacts",
                     reports.get("html"), reports.get("junit"),
-                    tuple(kind for kind in REPORT_FILES if kind in reports and report_option(config, kind) is None))
+                    tuple(kind for kind in REPORT_FILES if kind in reports and report_option(config, kind) is None),
+                    tuple(config.getoption("gonogo_notify") or ()), not config.getoption("gonogo_no_notify"))
 
 
 def _reports(config: pytest.Config, verdict_json: Path, invocation: Path) -> dict[str, Path]:

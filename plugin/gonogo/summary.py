@@ -37,4 +37,7 @@ def render_summary(view: VerdictView, json_path: Path) -> Iterator[tuple[str, di
         for action in view.rollback.actions:
             detail = f": {action.detail}" if action.detail else ""
             yield _clip(f"  {action.status.text}: {action.name}{detail}"), _MARKUP[action.status.tone]
+    for note in view.notifications:
+        # A failed one is a warning: the verdict and the exit code stand.
+        yield _clip(f"notify: {note.text}"), _MARKUP[note.tone]
     yield f"verdict written to {json_path}", {}

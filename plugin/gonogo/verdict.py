@@ -149,9 +149,11 @@ class Verdict:
         """Blocking criteria that stand in the way of GO."""
         return tuple(r for r in self.criteria if r.criterion.blocking and not r.ok)
 
-    def to_json(self, rollback: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def to_json(self, rollback: Mapping[str, Any] | None = None,
+                notifications: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
         # `reasons` and `warnings` stay lists of sentences for readers of the file; the *_details lists (same
-        # order) carry the typed values that `from_json` and a merge read back.
+        # order) carry the typed values that `from_json` and a merge read back. `notifications`: what became of
+        # each destination of the end state (gonogo.notify.Delivery), never part of the verdict.
         return {
             "schema": SCHEMA, "verdict": self.word, "target": self.target,
             "stages": list(self.stages), "started_at": self.started_at,
@@ -161,6 +163,7 @@ class Verdict:
             "warning_details": [w.to_json() for w in self.warnings],
             "rollback": dict(rollback) if rollback is not None else
             {"mode": "off", "triggered": False, "scopes": [], "actions": []},
+            "notifications": [dict(n) for n in notifications],
         }
 
     @classmethod

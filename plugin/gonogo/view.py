@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gonogo.notify import FAILED, SENT, Delivery
 from gonogo.rollback import ActionStatus, RollbackMode, RollbackResult
 from gonogo.runbook import Waiver
 from gonogo.verdict import CriterionResult, Outcome, Status, Verdict
@@ -42,6 +43,7 @@ _STATUS_ICON = {Status.PASSED: "✅", Status.WAIVED: "⚠️", Status.FAILED: "�
                 Status.INCONCLUSIVE: "🟡", Status.SKIPPED: "⏭️", Status.MISSING: "❔"}
 _ACTION_TONE = {ActionStatus.PLANNED: Tone.NEUTRAL, ActionStatus.DONE: Tone.GOOD, ActionStatus.FAILED: Tone.BAD,
                 ActionStatus.NOT_RUN: Tone.WARN}
+_DELIVERY_TONE = {SENT: Tone.GOOD, FAILED: Tone.WARN}
 ADVISORY = "(advisory)"
 NOT_IN_RUN = "(not in this run)"
 WAIVER_CURRENT, WAIVER_EXPIRED = "current", "EXPIRED (ignored)"
@@ -105,6 +107,11 @@ class RollbackView:
     def headline(self) -> str:
         return f"{self.title}: {self.summary}"
 
+    def lines(self) -> tuple[str, ...]:
+        """As plain lines (a notification's): the headline, then `status: action: detail` per action."""
+        actions = tuple(f"{a.status.text}: {a.name}" + (f": {a.detail}" if a.detail else "") for a in self.actions)
+        return (self.headline, *((self.empty,) if self.empty else ()), *actions)
+
 
 @dataclass(frozen=True)
 class VerdictView:
@@ -122,11 +129,19 @@ class VerdictView:
     criteria: tuple[CriterionRow, ...]
     waivers: tuple[WaiverRow, ...]
     rollback: RollbackView | None
+    # Where the end state was sent (`sent ...`, `failed ...: why`, `skipped ...`): never part of the verdict.
+    notifications: tuple[Line, ...] = ()
+
+    @property
+    def end_state(self) -> str:
+        """The verdict and what the rollback did, as a notification's headline: `NO-GO, rolled back`."""
+        return end_state(self.word, self.rollback)
 
     @classmethod
     def of(cls, verdict: Verdict, rollback: RollbackResult | None = None, waivers: Iterable[Waiver] = (),
-           today: dt.date | None = None) -> VerdictView:
-        """The view of a verdict, its rollback (None: no rollback section) and the runbook's waivers."""
+           today: dt.date | None = None, notifications: Iterable[Delivery] = ()) -> VerdictView:
+        """The view of a verdict, its rollback (None: no rollback section), the runbook's waivers and where the
+        end state was sent."""
         word = _WORDS[verdict.outcome]
         today = today or dt.datetime.now(dt.UTC).date()
         target = [f"target {verdict.target}"] if verdict.target else []
@@ -140,7 +155,8 @@ class VerdictView:
             warnings=tuple(Line(w.text, Tone.WARN) for w in verdict.warnings),
             criteria=tuple(_row(r) for r in verdict.criteria),
             waivers=tuple(_waiver(w, today, in_scope) for w in waivers),
-            rollback=None if rollback is None else _rollback(verdict, rollback),
+            rollback=None if rollback is None else rollback_view(verdict.outcome, rollback),
+            notifications=tuple(Line(d.text, _DELIVERY_TONE.get(d.status, Tone.NEUTRAL)) for d in notifications),
         )
 
 
@@ -173,9 +189,10 @@ def _waiver(waiver: Waiver, today: dt.date, in_scope: set[str]) -> WaiverRow:
                      waiver.approved_by, waiver.expires.isoformat(), state)
 
 
-def _rollback(verdict: Verdict, rollback: RollbackResult) -> RollbackView:
+def rollback_view(outcome: Outcome, rollback: RollbackResult) -> RollbackView:
+    """The rollback section of a verdict with this word (a release words a stage's rollback with it too)."""
     mode = rollback.mode.value
-    why = _WORDS[verdict.outcome].no_rollback
+    why = _WORDS[outcome].no_rollback
     if not (rollback.triggered or rollback.withheld):
         if why is None:
             why = ("not triggered (mode off)" if rollback.mode is RollbackMode.OFF else
@@ -189,3 +206,17 @@ def _rollback(verdict: Verdict, rollback: RollbackResult) -> RollbackView:
         # Listed, never run (INCONCLUSIVE): what would be rolled back, and why it was not.
         return RollbackView(f"rollback ({mode})", f"{why or 'not run'}; would roll back {scopes}", actions, empty)
     return RollbackView(f"rollback ({mode})", scopes, actions, empty)
+
+
+def end_state(word: str, rollback: RollbackView | None) -> str:
+    """`GO`, `INCONCLUSIVE`, `NO-GO`, or a NO-GO with what its rollback did: planned, rolled back, FAILED."""
+    if word != Outcome.NO_GO.value or rollback is None or not rollback.actions or rollback.title == "rollback":
+        return word
+    statuses = {a.status.text for a in rollback.actions}
+    if ActionStatus.FAILED.value in statuses:
+        return f"{word}, rollback FAILED"
+    if statuses == {ActionStatus.DONE.value}:
+        return f"{word}, rolled back"
+    if ActionStatus.PLANNED.value in statuses:
+        return f"{word}, rollback planned"
+    return word

@@ -64,7 +64,9 @@ def pytest_argv(stage: str, target_spec: str, where: Path, rollback: str, *, roo
 
 def command(ctx: Context, stage: str, where: Path, *, app_repo: Path | None = None,
             since: str | None = None) -> list[str]:
-    argv = pytest_argv(stage, ctx.release.target_spec, where, ctx.release.rollback) + [f"--release-sha={ctx.sha}"]
+    # The release sends one message per end state of its own (release/announce.py), none per stage.
+    argv = pytest_argv(stage, ctx.release.target_spec, where, ctx.release.rollback) + [f"--release-sha={ctx.sha}",
+                                                                                       "--no-notify"]
     if app_repo is not None:
         argv.append(f"--app-repo={app_repo}")
     if stage == "soak":

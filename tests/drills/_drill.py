@@ -112,7 +112,9 @@ def run_runbook(*args: str, target: str | Path, out_dir: Path, name: str,
     out_dir."""
     verdict = out_dir / f"verdict-{name}.json"
     argv = [sys.executable, "-m", "pytest", *paths, "--target", str(target), "-p", "no:cacheprovider",
-            "--verdict-json", str(verdict), "--soak-duration", SOAK_S, "-q", *args]
+            "--verdict-json", str(verdict), "--soak-duration", SOAK_S, "-q",
+            # The drills judge verdicts: a developer's GONOGO_NOTIFY_URL (runbook.toml [notify]) gets no message.
+            "--no-notify", *args]
     started = time.monotonic()
     proc = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
                           env=env if env is not None else os.environ.copy())

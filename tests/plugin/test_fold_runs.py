@@ -32,7 +32,8 @@ def test_all_pass_is_go(pytester: pytest.Pytester, runbook, verdict, statuses) -
     assert data["reasons"] == []
     assert statuses(data) == {"health": "passed", "frontend": "passed"}
     assert set(data) == {"schema", "verdict", "target", "stages", "started_at", "finished_at", "reasons",
-                         "reason_details", "criteria", "warnings", "warning_details", "rollback"}
+                         "reason_details", "criteria", "warnings", "warning_details", "rollback", "notifications"}
+    assert data["notifications"] == []  # no destination: nothing sent
     assert data["target"] is None
     assert data["rollback"]["triggered"] is False
     health = statuses and next(c for c in data["criteria"] if c["id"] == "health")

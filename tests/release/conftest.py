@@ -14,6 +14,12 @@ import pytest  # noqa: E402
 from _gitrepo import git  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _no_notify_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's GONOGO_NOTIFY_URL (runbook.toml [notify]) gets no message from these releases."""
+    monkeypatch.delenv("GONOGO_NOTIFY_URL", raising=False)
+
+
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory: pytest.TempPathFactory):
     """A real PostgreSQL (started the way the sandbox starts its own), as a journal URL."""

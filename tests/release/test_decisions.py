@@ -4,17 +4,14 @@ INCONCLUSIVE stage holds it for `resume`, a stage's usage error fails the step w
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import replace
 
 import pytest
+from _conductor import fake_steps, make_context
 
 from release import commands, conductor
 from release import steps as registry
-from release.context import Context, Settings, resolve_target, runbook_tables
-from release.journal import Journal
-from release.progress import Progress
 from release.steps import stage
 from release.steps.base import Result
 
@@ -24,41 +21,13 @@ ROLLED = {"mode": "auto", "triggered": True, "scopes": ["backend"],
 
 @pytest.fixture
 def ctx(fake_sandbox, app_repo, tmp_path):
-    tables = runbook_tables()
-    target, spec = resolve_target(str(fake_sandbox), tables)
-    checkout = commands.checkout_of(target, None)
-    sha = checkout.resolve("next")
-    journal = Journal.open(str(tmp_path / "journal.sqlite"))
-    draft = commands._new_release(target, spec, sha, {"soak_duration": 5.0}, "api", "auto", tmp_path / "reports")
-    values = {k: getattr(draft, k) for k in ("id", "target", "target_spec", "sha", "tag", "strategy", "rollback",
-                                             "options", "release_dir", "started_at")}
-    journal.create_release(**values)
-    journal.start_session(draft.id, "run")
-    out = io.StringIO()
-    context = Context(journal=journal, target=target, tables=tables, settings=Settings.for_target(target, tables),
-                      checkout=checkout, progress=Progress(out), release=journal.release(draft.id))
-    context.out = out
+    context = make_context(fake_sandbox, tmp_path)
     yield context
-    journal.close()
-
-
-def _fake_steps(monkeypatch, outcomes: dict[str, list[Result]]):
-    """Every step done, except those given: each run of them returns the next Result of its list."""
-    calls: list[str] = []
-
-    def make(spec):
-        def run(ctx, step):
-            calls.append(spec.name)
-            queue = outcomes.get(spec.name)
-            return queue.pop(0) if queue else Result("done", "GO" if spec.stage else "done", f"{spec.name} ok")
-        return replace(spec, run=run)
-
-    monkeypatch.setattr(conductor, "STEPS", tuple(make(s) for s in registry.STEPS))
-    return calls
+    context.journal.close()
 
 
 def test_all_done_is_go(ctx, monkeypatch):
-    calls = _fake_steps(monkeypatch, {})
+    calls = fake_steps(monkeypatch, {})
     assert conductor.drive(ctx) == 0
     assert calls == [s.name for s in registry.STEPS]
     release = ctx.journal.release(ctx.release.id)
@@ -66,7 +35,7 @@ def test_all_done_is_go(ctx, monkeypatch):
 
 
 def test_a_predeploy_no_go_ends_before_any_side_effect(ctx, monkeypatch):
-    calls = _fake_steps(monkeypatch, {"predeploy": [Result("failed", "NO-GO", "NO-GO: topology failed",
+    calls = fake_steps(monkeypatch, {"predeploy": [Result("failed", "NO-GO", "NO-GO: topology failed",
                                                             exit_code=1)]})
     assert conductor.drive(ctx) == 1
     assert calls == ["tag", "predeploy"]
@@ -76,7 +45,7 @@ def test_a_predeploy_no_go_ends_before_any_side_effect(ctx, monkeypatch):
 
 @pytest.mark.parametrize("code", [1, 6])
 def test_a_no_go_after_the_deploys_ends_with_its_rollback(ctx, monkeypatch, code):
-    _fake_steps(monkeypatch, {"smoke": [Result("failed", "NO-GO", "NO-GO: health-public failed", exit_code=code,
+    fake_steps(monkeypatch, {"smoke": [Result("failed", "NO-GO", "NO-GO: health-public failed", exit_code=code,
                                                rolled_back=ROLLED)]})
     assert conductor.drive(ctx) == code
     release = ctx.journal.release(ctx.release.id)
@@ -85,7 +54,7 @@ def test_a_no_go_after_the_deploys_ends_with_its_rollback(ctx, monkeypatch, code
 
 
 def test_inconclusive_holds_and_the_next_drive_runs_that_stage_again(ctx, monkeypatch):
-    calls = _fake_steps(monkeypatch, {"postdeploy": [Result("held", "INCONCLUSIVE", "INCONCLUSIVE: vercel 503")]})
+    calls = fake_steps(monkeypatch, {"postdeploy": [Result("held", "INCONCLUSIVE", "INCONCLUSIVE: vercel 503")]})
     assert conductor.drive(ctx) == 7
     release = ctx.journal.release(ctx.release.id)
     assert (release.state, release.verdict, release.current_step) == ("held", "INCONCLUSIVE", "postdeploy")
@@ -137,10 +106,11 @@ def test_judge_reads_exit_code_and_verdict(ctx, tmp_path):
 
 
 def test_abandon_ends_a_held_release(ctx, monkeypatch, fake_sandbox, capsys):
-    _fake_steps(monkeypatch, {"smoke": [Result("held", "INCONCLUSIVE", "INCONCLUSIVE")]})
+    fake_steps(monkeypatch, {"smoke": [Result("held", "INCONCLUSIVE", "INCONCLUSIVE")]})
     assert conductor.drive(ctx) == 7
     ctx.journal.end_session()
-    args = type("Args", (), {"target": str(fake_sandbox), "journal": ctx.journal.spec})()
+    args = type("Args", (), {"target": str(fake_sandbox), "journal": ctx.journal.spec, "notify": [],
+                             "no_notify": False})()
     assert commands.abandon(args) == 0
     release = ctx.journal.release(ctx.release.id)
     assert (release.state, release.verdict) == ("ended", "ABANDONED") and "abandoned at smoke" in release.reason

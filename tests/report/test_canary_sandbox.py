@@ -80,7 +80,8 @@ def run_runbook(sandbox: Sandbox, reports: Path) -> Run:
         [sys.executable, "-m", "pytest", "smoke", "postdeploy", "--target", str(sandbox.target_file),
          "-p", "no:cacheprovider", "-m", "smoke or postdeploy", "--soak-duration", "1", "-v", "-rA",
          "--html", str(reports / "report.html"), "--self-contained-html", "--junitxml", str(reports / "junit.xml"),
-         "--verdict-json", str(reports / "verdict.json"), "--summary-md", str(reports / "summary.md")],
+         "--verdict-json", str(reports / "verdict.json"), "--summary-md", str(reports / "summary.md"),
+         "--no-notify"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=env)
     return Run(res.returncode, res.stdout + res.stderr, reports)
 

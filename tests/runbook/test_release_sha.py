@@ -19,7 +19,7 @@ def _smoke(stack, tmp_path: Path, sha: str) -> dict:
     verdict = tmp_path / "verdict.json"
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "smoke", "-m", "smoke", "-k", "render or vercel", "--target", str(target),
-         "--release-sha", sha, "--verdict-json", str(verdict), "-p", "no:cacheprovider", "-q"],
+         "--release-sha", sha, "--verdict-json", str(verdict), "-p", "no:cacheprovider", "-q", "--no-notify"],
         cwd=ROOT, capture_output=True, text=True, timeout=180)
     data = json.loads(verdict.read_text())
     data["exit"] = result.returncode
