@@ -55,7 +55,10 @@ class HtmlSummary:
     def pytest_html_results_table_row(self, report: Any, cells: list[str]) -> None:
         info = getattr(report, "gonogo", None) or {}
         cid = info.get("criterion") or self.recorder.nodemap.get(getattr(report, "nodeid", ""), "")
-        cells.insert(2, f'<td class="col-criterion">{self._esc()(cid)}</td>')
+        # pytest-html's Result column says Failed for an inconclusive test: its filters know pytest's outcomes
+        # only (a row whose result they do not know is never shown), so the word goes in gonogo's own column.
+        word = ' <span class="tone-warn">inconclusive</span>' if info.get("inconclusive") else ""
+        cells.insert(2, f'<td class="col-criterion">{self._esc()(cid)}{word}</td>')
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

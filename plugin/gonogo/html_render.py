@@ -45,6 +45,7 @@ footer { order: 3; }
 .gonogo-ev img { max-width: min(900px, 100%); border: 1px solid #d0d7de; display: block; margin: 4px 0; }
 .gonogo-ev .label { font-weight: bold; }
 .gonogo-ev .label.tone-warn { color: #9a6700; }
+.col-criterion .tone-warn { color: #9a6700; font-weight: bold; }
 """
 _TONES = "".join(f".gonogo .tone-{t.value} {{ color: {colour}; }}\n" for t, colour in _TONE_COLOUR.items())
 _BANNERS = "".join(f".gonogo .gonogo-banner.tone-{t.value} {{ color: #fff; background: {colour}; }}\n"

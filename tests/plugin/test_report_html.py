@@ -230,8 +230,12 @@ def test_frontend():
     assert md.startswith("## 🟡 gonogo verdict: INCONCLUSIVE\n")
     assert "| health | GET /health is healthy | smoke | 3 | 🟡 inconclusive | 1 inconclusive | " in md
     assert "- not_run: render: roll back API to dep-previous — POST /v1/services/srv-api/rollback" in md
-    # pytest-html's own column says Failed; the test's details say what gonogo made of it.
+    # pytest-html's own column says Failed (its filters show only pytest's outcomes); gonogo's criterion
+    # column and the test's details say what gonogo made of it.
     health = report_tests(pytester.path / "reports" / "report.html")["test_smoke.py::test_health"][0]
+    assert health["result"] == "Failed"
+    assert '<td class="col-criterion">health <span class="tone-warn">inconclusive</span></td>' in \
+        health["resultsTableRow"]
     fragments = "".join(e["content"] for e in health["extras"] if e["format_type"] == "html")
     assert ('<span class="label tone-warn">Inconclusive</span> render: GET /v1/services/srv-api/deploys answered 503 '
             "after 3 attempts") in fragments
