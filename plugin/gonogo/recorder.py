@@ -15,8 +15,9 @@ from gonogo import rollback as rb
 from gonogo._compat import compile_markexpr, report_option, stop_xdist_controller
 from gonogo.evidence import evidence_key
 from gonogo.inconclusive import Inconclusive, InconclusiveStatus, exception_types, message_of
+from gonogo.measures import Comparison, Measure, collect, evaluate
 from gonogo.redact import forget_secrets, might_hold_secret, redact, redact_text, secrets_of
-from gonogo.runbook import STAGES, Runbook
+from gonogo.runbook import STAGES, Criterion, Runbook
 from gonogo.scrub import redact_extras, redact_report, redact_tree
 from gonogo.settings import Settings
 from gonogo.summary import render_summary
@@ -155,6 +156,7 @@ class GonogoSession:
         self.started_at = utc_now()
         self.verdict: Verdict | None = None
         self.rollback: rb.RollbackResult | None = None
+        self.history_problem: str | None = None
         # xdist: the controller drops this file on an abort; every worker stops after its current test.
         self.abort_file: str | None = None
         if any(c.abort for c in runbook.criteria.values()):
@@ -375,7 +377,7 @@ class GonogoSession:
             problems.insert(0, Reason(ReasonKind.INTERRUPTED, message=str(why)))
         today = dt.datetime.now(dt.UTC).date()
         waivers = {}
-        for cid in self.runbook.criteria:
+        for cid in (*self.runbook.criteria, *self.runbook.limits):
             waiver = self.runbook.waiver_for(cid, today)
             if waiver is not None:
                 waivers[cid] = WaiverState(waiver, waiver.is_current(today))
@@ -383,22 +385,68 @@ class GonogoSession:
         notes = [hook_problem] if hook_problem else []
         if self.unmapped_failures:
             notes.append(VerdictWarning(WarningKind.UNMAPPED_FAILURES, count=self.unmapped_failures))
+        criteria = list(self.runbook.criteria.values())
+        records = [state.record(nodeid) for nodeid, state in self.tests.items()]
+        stages = selected_stages(self.config.option.markexpr or "")
+        measures: dict[str, Measure] = {}
+        comparison = None
+        if self.runbook.limits or any(state.evidence for state in self.tests.values()):
+            measures, comparison, limits = self._compare(records, stages, target)
+            criteria += [criterion for criterion, _, _ in limits]
+            records += [TestRecord(f"[limits.{c.id}]", c.id, status, message=message) for c, status, message in limits]
         self.verdict = fold(
-            self.runbook.criteria.values(),
-            [state.record(nodeid) for nodeid, state in self.tests.items()],
-            selected_stages=selected_stages(self.config.option.markexpr or ""),
+            criteria, records, selected_stages=stages,
             waivers=waivers, session_problems=problems, extra_warnings=notes,
             target=target, started_at=self.started_at, finished_at=utc_now(),
+            measures=measures, comparison=comparison,
         )
         self.rollback = rb.perform(self.config, self.verdict, self.settings.rollback,
                                    self.settings.rollback_timeout)
-        self._write_json()
+        text = self._write_json()
+        if measures and self.settings.history_dir is not None:
+            self._keep(text, target)
         code = self.verdict.exit_code
         if self.rollback.failed and self.verdict.outcome is Outcome.NO_GO:
             code = EXIT_ROLLBACK_FAILED  # (an INCONCLUSIVE run runs no action; a hook that raised is recorded)
         elif self.verdict.go and self.unmapped_failures:
             code = int(exitstatus)
         session.exitstatus = code
+
+    def _compare(self, records: list[TestRecord], selected: tuple[str, ...], target: str | None
+                 ) -> tuple[dict[str, Measure], Comparison | None, list[tuple[Criterion, Status, str]]]:
+        """The run's measures, the last GO's values of them (read once, here), and the limits judged."""
+        stage_of = {cid: c.stage for cid, c in self.runbook.criteria.items()}
+        measures = collect((nodeid, state.criterion, stage_of.get(state.criterion, ""), state.evidence)
+                           for nodeid, state in self.tests.items())
+        baselines = {}
+        forced = ""
+        if measures:
+            from gonogo import history  # only a run that measured something reads the history
+
+            if self.settings.baseline is not None:
+                forced = str(self.settings.baseline)
+                baselines = history.forced(self.settings.baseline, measures)
+            elif self.settings.history_dir is not None:
+                baselines = history.last_go(self.settings.history_dir, target, measures)
+        # The stages the fold will judge: those selected, and those whose criteria ran.
+        in_scope = {*selected, *(stage_of[r.criterion] for r in records if r.criterion in stage_of)}
+        limits = evaluate(self.runbook.limits.values(), stage_of, measures, baselines, in_scope, target)
+        if not measures and not limits:
+            return {}, None, []
+        return measures, Comparison(target, baselines, tuple(self.runbook.limits[c.id] for c, _, _ in limits),
+                                    forced), limits
+
+    def _keep(self, text: str, target: str | None) -> None:
+        """A copy of this verdict among the kept ones: a later run on the same target compares with it if GO."""
+        from gonogo import history
+
+        assert self.verdict is not None and self.settings.history_dir is not None
+        try:
+            history.keep(self.settings.history_dir, text, self.verdict.word, target)
+        except OSError as exc:
+            # The verdict stands; only the next run's comparison will lack it.
+            self.history_problem = (f"gonogo: cannot keep the verdict in {self.settings.history_dir}: "
+                                    f"{exc.strerror}; fix --gonogo-history (ini gonogo_history)")
 
     def _target(self) -> tuple[str | None, VerdictWarning | None]:
         """The target's name, and a warning when the project's hook raised (the name is only a label)."""
@@ -409,7 +457,7 @@ class GonogoSession:
                                         message=f"pytest_gonogo_target_name raised {type(exc).__name__}")
         return (None if name is None else str(name)), None
 
-    def _write_json(self) -> None:
+    def _write_json(self) -> str:
         assert self.verdict is not None and self.rollback is not None
         path: Path = self.settings.verdict_json
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -423,6 +471,7 @@ class GonogoSession:
         if might_hold_secret(text, secrets):
             text = json.dumps(redact_tree(data, secrets), indent=indent)
         path.write_text(text + "\n", encoding="utf-8")
+        return text + "\n"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.verdict is None or self.rollback is None:
@@ -432,3 +481,5 @@ class GonogoSession:
         view = VerdictView.of(self.verdict, self.rollback)
         for line, markup in render_summary(view, self.settings.verdict_json):
             terminalreporter.write_line(redact_text(line, secrets), **markup)
+        if self.history_problem:
+            terminalreporter.write_line(self.history_problem, yellow=True)
