@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_ROLLBACK_FAILED, EXIT_USAGE
-from release.context import REPO_ROOT, Context
+from release.context import DEFAULT_HISTORY, REPO_ROOT, Context
 from release.journal import Step, iso, parse_iso
 from release.progress import seconds
 from release.steps.base import Result
@@ -56,6 +56,9 @@ def command(ctx: Context, stage: str, where: Path, *, app_repo: Path | None = No
             "-m", stage, f"--target={ctx.release.target_spec}", "-p", "no:cacheprovider",
             f"--verdict-json={where / 'verdict.json'}", f"--html={where / 'report.html'}", "--self-contained-html",
             f"--junitxml={where / 'junit.xml'}", f"--rollback={ctx.release.rollback}", f"--release-sha={ctx.sha}"]
+    # Kept verdicts: the stage compares its measures with the last GO on the target (a release journaled before
+    # this option keeps the default, the one plain pytest runs use).
+    argv.append(f"--gonogo-history={ctx.release.options.get('history') or DEFAULT_HISTORY}")
     if app_repo is not None:
         argv.append(f"--app-repo={app_repo}")
     if stage == "soak":
