@@ -212,3 +212,19 @@ def test_a_history_directory_of_ones_own(project, pytester, tmp_path: Path) -> N
     _, data = project(f"--gonogo-history={kept}", PASS_RATE="0.99")
     assert data["comparison"]["baselines"]["pass_rate"]["value"] == 1.0
     assert len(list(kept.iterdir())) == 2 and not (pytester.path / "reports" / "history").exists()
+
+
+def test_a_waiver_covers_a_limit_like_a_criterion(project, pytester) -> None:
+    pytester.makefile(".toml", runbook=RUNBOOK.format(blocking="blocking = true") + """
+[[waivers]]
+criterion = "pass-rate-drop"
+reason = "new dataset, rates not comparable"
+approved_by = "qa-lead"
+expires = 2999-12-31
+""")
+    project(PASS_RATE="1.0")
+    result, data = project(PASS_RATE="0.9")
+    assert result.ret == EXIT_GO
+    limit = _limit(data, "pass-rate-drop")
+    assert (limit["status"], limit["underlying"]) == ("waived", "failed")
+    assert any(w.startswith("pass-rate-drop failed but waived until 2999-12-31 by qa-lead") for w in data["warnings"])
