@@ -13,11 +13,11 @@ import pytest
 
 from gonogo import rollback as rb
 from gonogo._compat import compile_markexpr, report_option, stop_xdist_controller
+from gonogo.compare import Compared, compare_run, keep
 from gonogo.evidence import evidence_key
 from gonogo.inconclusive import Inconclusive, InconclusiveStatus, exception_types, message_of
-from gonogo.measures import Comparison, Measure, collect, evaluate
 from gonogo.redact import forget_secrets, might_hold_secret, redact, redact_text, secrets_of
-from gonogo.runbook import STAGES, Criterion, Runbook
+from gonogo.runbook import STAGES, Runbook
 from gonogo.scrub import redact_extras, redact_report, redact_tree
 from gonogo.settings import Settings
 from gonogo.summary import render_summary
@@ -385,68 +385,31 @@ class GonogoSession:
         notes = [hook_problem] if hook_problem else []
         if self.unmapped_failures:
             notes.append(VerdictWarning(WarningKind.UNMAPPED_FAILURES, count=self.unmapped_failures))
-        criteria = list(self.runbook.criteria.values())
         records = [state.record(nodeid) for nodeid, state in self.tests.items()]
         stages = selected_stages(self.config.option.markexpr or "")
-        measures: dict[str, Measure] = {}
-        comparison = None
+        compared = Compared()
         if self.runbook.limits or any(state.evidence for state in self.tests.values()):
-            measures, comparison, limits = self._compare(records, stages, target)
-            criteria += [criterion for criterion, _, _ in limits]
-            records += [TestRecord(f"[limits.{c.id}]", c.id, status, message=message) for c, status, message in limits]
+            # The measures, the last GO's values of them and the runbook's limits, judged as criteria.
+            compared = compare_run(self.runbook, self.settings,
+                                   ((nodeid, state.criterion, state.evidence) for nodeid, state in self.tests.items()),
+                                   records, stages, target)
         self.verdict = fold(
-            criteria, records, selected_stages=stages,
-            waivers=waivers, session_problems=problems, extra_warnings=notes,
+            [*self.runbook.criteria.values(), *compared.criteria], [*records, *compared.records],
+            selected_stages=stages, waivers=waivers, session_problems=problems, extra_warnings=notes,
             target=target, started_at=self.started_at, finished_at=utc_now(),
-            measures=measures, comparison=comparison,
+            measures=compared.measures, comparison=compared.comparison,
         )
         self.rollback = rb.perform(self.config, self.verdict, self.settings.rollback,
                                    self.settings.rollback_timeout)
         text = self._write_json()
-        if measures and self.settings.history_dir is not None:
-            self._keep(text, target)
+        if compared.measures and self.settings.history_dir is not None:
+            self.history_problem = keep(self.settings, text, self.verdict.word, target)
         code = self.verdict.exit_code
         if self.rollback.failed and self.verdict.outcome is Outcome.NO_GO:
             code = EXIT_ROLLBACK_FAILED  # (an INCONCLUSIVE run runs no action; a hook that raised is recorded)
         elif self.verdict.go and self.unmapped_failures:
             code = int(exitstatus)
         session.exitstatus = code
-
-    def _compare(self, records: list[TestRecord], selected: tuple[str, ...], target: str | None
-                 ) -> tuple[dict[str, Measure], Comparison | None, list[tuple[Criterion, Status, str]]]:
-        """The run's measures, the last GO's values of them (read once, here), and the limits judged."""
-        stage_of = {cid: c.stage for cid, c in self.runbook.criteria.items()}
-        measures = collect((nodeid, state.criterion, stage_of.get(state.criterion, ""), state.evidence)
-                           for nodeid, state in self.tests.items())
-        baselines = {}
-        forced = ""
-        if measures:
-            from gonogo import history  # only a run that measured something reads the history
-
-            if self.settings.baseline is not None:
-                forced = str(self.settings.baseline)
-                baselines = history.forced(self.settings.baseline, measures)
-            elif self.settings.history_dir is not None:
-                baselines = history.last_go(self.settings.history_dir, target, measures)
-        # The stages the fold will judge: those selected, and those whose criteria ran.
-        in_scope = {*selected, *(stage_of[r.criterion] for r in records if r.criterion in stage_of)}
-        limits = evaluate(self.runbook.limits.values(), stage_of, measures, baselines, in_scope, target)
-        if not measures and not limits:
-            return {}, None, []
-        return measures, Comparison(target, baselines, tuple(self.runbook.limits[c.id] for c, _, _ in limits),
-                                    forced), limits
-
-    def _keep(self, text: str, target: str | None) -> None:
-        """A copy of this verdict among the kept ones: a later run on the same target compares with it if GO."""
-        from gonogo import history
-
-        assert self.verdict is not None and self.settings.history_dir is not None
-        try:
-            history.keep(self.settings.history_dir, text, self.verdict.word, target)
-        except OSError as exc:
-            # The verdict stands; only the next run's comparison will lack it.
-            self.history_problem = (f"gonogo: cannot keep the verdict in {self.settings.history_dir}: "
-                                    f"{exc.strerror}; fix --gonogo-history (ini gonogo_history)")
 
     def _target(self) -> tuple[str | None, VerdictWarning | None]:
         """The target's name, and a warning when the project's hook raised (the name is only a label)."""
