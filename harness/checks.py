@@ -5,6 +5,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from gonogo_providers.errors import ProviderError
 from gonogo_providers.pinecone import PineconeClient
 from gonogo_providers.render import RenderClient
 from gonogo_providers.supabase import SupabaseClient
@@ -78,8 +79,11 @@ def gate_env(target: Target) -> dict[str, str]:
     return env
 
 
-def persona_failures(result, output: Path, thresholds: dict, evidence) -> list[str]:
-    """Threshold failures of a persona regression run, from the runner's own figures (not its exit code)."""
+def persona_failures(result, output: Path, thresholds: dict, evidence, measure: bool = False) -> list[str]:
+    """Threshold failures of a persona regression run, from the runner's own figures (not its exit code).
+
+    `measure`: also record each rate as a measure (`persona_pass_rate`...), compared with the last GO.
+    """
     if not output.exists():
         return [f"the regression runner wrote no {output.name} (exit {result.returncode})"]
     try:
@@ -92,6 +96,8 @@ def persona_failures(result, output: Path, thresholds: dict, evidence) -> list[s
     failures = []
     for key, threshold in keys.items():
         value, minimum = figures.get(key), thresholds[threshold]
+        if measure and isinstance(value, (int, float)) and not isinstance(value, bool):
+            evidence.measure(f"persona_{key}", value, better="higher")
         if not isinstance(value, (int, float)):
             failures.append(f"the runner's output has no numeric {key} (got {value!r})")
         elif value < minimum:
@@ -99,3 +105,36 @@ def persona_failures(result, output: Path, thresholds: dict, evidence) -> list[s
     if not failures and result.returncode != 0:
         failures.append(f"the regression runner exited {result.returncode} although its figures pass")
     return failures
+
+
+def measure_log_levels(evidence, levels: list[str], entries) -> None:
+    """Soak error counts by level as measures (`soak_log_lines_error`...), zero for a level with no line.
+
+    `entries`: log lines, or Render's log listing being read; only a measure, so a provider failure while
+    reading it is noted, never the criterion's outcome.
+    """
+    counts = dict.fromkeys(levels, 0)
+    try:
+        for entry in entries:
+            if entry.level in counts:
+                counts[entry.level] += 1
+    except ProviderError as exc:
+        evidence.note("log counts by level unavailable", str(exc))
+        return
+    for level, count in counts.items():
+        evidence.measure(f"soak_log_lines_{level}", count, unit="lines", better="lower")
+
+
+def measure_p95_latency(render, service_id: str, start, end, evidence) -> None:
+    """The API's peak p95 latency over the window (Render's http-latency, quantile 0.95) as a measure.
+
+    Only a measure: a provider failure here is noted, never the criterion's outcome.
+    """
+    try:
+        series = render.metrics("http-latency", service_id, start=start, end=end, quantile=0.95)
+    except ProviderError as exc:
+        evidence.note("p95 latency unavailable", str(exc))
+        return
+    values = [p.value for s in series for p in s.points]
+    if values:
+        evidence.measure("api_p95_latency", max(values), unit=series[0].unit or "ms", better="lower")

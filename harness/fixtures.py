@@ -253,11 +253,15 @@ def gate(pytestconfig: pytest.Config, target: Target, app_repo: Path, thresholds
 
 @pytest.fixture
 def persona_regression(gate, thresholds: dict, tmp_path: Path, evidence):
-    """Run the persona regression runner; return the list of threshold failures (empty: passed)."""
-    def run() -> list[str]:
+    """Run the persona regression runner; return the list of threshold failures (empty: passed).
+
+    `measure=True`: its pass rates are also this run's measures (`persona_pass_rate`...), compared with the last
+    GO on the target; the deployed release's (go/no-go 4) are, not the predeploy gate's.
+    """
+    def run(measure: bool = False) -> list[str]:
         output = tmp_path / "prod_gate_persona_regression.json"
         result = gate("persona-regression-gate", output=output)
-        return checks.persona_failures(result, output, thresholds, evidence)
+        return checks.persona_failures(result, output, thresholds, evidence, measure=measure)
 
     return run
 

@@ -56,6 +56,10 @@ def test_feedback_event_reaches_a_processed_learning_job(api, api_unrecorded, ow
     job = learning.follow_job(read_job, job_id, pickup_s=pickup_s, timeout_s=timeout_s)
     evidence.http(last[0])
     evidence.note(f"learning job {job_id}", learning.describe(job, pickup_s=pickup_s, timeout_s=timeout_s))
+    # The job's own latencies, compared with the last GO (runbook.toml [limits.learning-job-pickup-rise]).
+    for name, seconds in (("learning_job_pickup_s", job.pickup_s), ("learning_job_completion_s", job.total_s)):
+        if seconds is not None:
+            evidence.measure(name, round(seconds, 3), unit="s", better="lower")
     found = learning.failures(job, pickup_s=pickup_s, timeout_s=timeout_s)
 
     # The worker's app logs while the job was in its hands hold no P0/P1 line (the soak's levels).

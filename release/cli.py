@@ -56,6 +56,9 @@ def parser() -> argparse.ArgumentParser:
                            help="one more argument for every stage's pytest run (repeatable)")
     releasing.add_argument("--reports", default=commands.default_reports(),
                            help="where release directories go (default reports/releases)")
+    releasing.add_argument("--history", default=commands.default_history(), metavar="DIR",
+                           help="where the stages keep their verdicts and find the last GO on the target to compare "
+                                "with (default reports/history, as a plain pytest run)")
 
     notifying = _Parser(add_help=False)
     notifying.add_argument("--notify", action="append", default=[], metavar="URL",

@@ -15,6 +15,7 @@ from pathlib import Path
 from release import announce, conductor, page
 from release.checkout import RELEASE_ENV_FILE, CheckoutError
 from release.context import (
+    DEFAULT_HISTORY,
     DEFAULT_REPORTS,
     Context,
     Settings,
@@ -97,7 +98,8 @@ def _new_release(target, spec, sha, options, strategy, rollback, reports: Path) 
 
 def _options(args, target, checkout) -> dict:
     soak = args.soak_duration if args.soak_duration is not None else target.soak_duration_s
-    return {"soak_duration": float(soak), "app_repo": str(checkout.path), "pytest_args": list(args.pytest_arg or [])}
+    return {"soak_duration": float(soak), "app_repo": str(checkout.path), "pytest_args": list(args.pytest_arg or []),
+            "history": str(Path(args.history).resolve())}
 
 
 def _draft(args, journal: Journal, tables, target, spec, settings: Settings, notify=None) -> tuple[Context, str]:
@@ -273,3 +275,7 @@ def abandon(args) -> int:
 
 def default_reports() -> str:
     return str(DEFAULT_REPORTS)
+
+
+def default_history() -> str:
+    return str(DEFAULT_HISTORY)

@@ -25,6 +25,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 RUNBOOK = REPO_ROOT / "runbook.toml"
 DEFAULT_JOURNAL = REPO_ROOT / ".gonogo" / "releases.sqlite"
 DEFAULT_REPORTS = REPO_ROOT / "reports" / "releases"
+# The stages' kept verdicts (gonogo's --gonogo-history): where a plain `pytest` run from the repository keeps
+# its own (history/ beside reports/verdict.json), so a stage compares with the last GO of either.
+DEFAULT_HISTORY = REPO_ROOT / "reports" / "history"
 STRATEGIES = ("git", "api")
 ROLLBACK_MODES = ("plan", "auto")
 # The credentials the release steps themselves use (B: Supabase, C and D: Render, C and E: Vercel).

@@ -1,8 +1,8 @@
 """The release page, `reports/releases/<id>/release.html`: one self-contained file, rewritten after each step.
 
-The verdict, a timeline of the steps drawn to scale (SVG widths proportional to durations), each stage's verdict
-with a link to its report, the soak window's chart, the migrations applied, the env diff (key names only), the
-rollback.
+The verdict, a timeline of the steps drawn to scale (SVG widths proportional to durations), the migrations
+applied, the env diff (key names only), each stage's verdict with a link to its report, each stage's measures
+against the last GO on the target, the soak window's chart, the rollback.
 """
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from release.view import build, page_path
 COLOURS = {"GO": "#1a7f37", "NO-GO": "#cf222e", "INCONCLUSIVE": "#9a6700", "ABANDONED": "#57606a"}
 STATE_COLOURS = {"done": "#2da44e", "failed": "#cf222e", "held": "#bf8700", "interrupted": "#8c959f",
                  "running": "#0969da"}
+# A limit's outcome, in the tone gonogo's view gives it.
+TONE_COLOURS = {"good": "#1a7f37", "warn": "#9a6700", "bad": "#cf222e", "neutral": "#57606a"}
 WIDTH = 900
 # A chart larger than this is linked, not embedded: the page stays small enough to mail.
 CHART_LIMIT = 2 * 1024 * 1024
@@ -100,6 +102,28 @@ def _charts(view: dict, page_dir: Path) -> str:
                 parts.append(f'<figure><img alt="{_e(chart.get("title"))}" src="data:image/svg+xml;base64,{data}">'
                              f"<figcaption>{caption}</figcaption></figure>")
     return "".join(parts) or "<p class=muted>no chart yet (the soak draws its window when it ends)</p>"
+def _comparisons(view: dict) -> str:
+    """Each stage's measures against the last GO on the target: both numbers, the difference, the limit."""
+    stages = [s for s in view["steps"] if s.get("comparison")]
+    if not stages:
+        return ""
+    parts = ["<h2>Compared with the last GO</h2>"]
+    for step in stages:
+        c = step["comparison"]
+        parts.append(f"<h3>{_e(step['name'])}: {_e(c['heading'])}</h3>")
+        if c["note"]:
+            parts.append(f"<p class=muted>{_e(c['note'])}</p>")
+        if c["rows"]:
+            parts.append("<table><tr><th>measure</th><th>unit</th><th>this run</th><th>last GO</th><th>when</th>"
+                         "<th>difference</th><th>limit</th><th>outcome</th></tr>")
+            for r in c["rows"]:
+                colour = TONE_COLOURS.get(r["outcome"]["tone"], "inherit")
+                parts.append(f"<tr><td>{_e(r['measure'])}</td><td>{_e(r['unit'])}</td><td>{_e(r['this_run'])}</td>"
+                             f"<td>{_e(r['last_go'])}</td><td>{_e(r['when'])}</td><td>{_e(r['difference'])}</td>"
+                             f"<td>{_e(r['limit'])}</td><td style=\"color:{colour};font-weight:bold\">"
+                             f"{_e(r['outcome']['text'])}</td></tr>")
+            parts.append("</table>")
+    return "".join(parts)
 
 
 def render(view: dict) -> str:
@@ -129,7 +153,9 @@ def render(view: dict) -> str:
                      f"</td><td>{_e(a['runbook_lines'])}</td><td>{_e(a['state'])}</td><td>{_e(_clock(a['started_at']))}</td>"
                      f"<td>{_e(_clock(a['ended_at']))}</td><td>{_e(seconds(a['duration_s']))}</td>"
                      f"<td>{_e(a['detail'])}</td><td>{_e(a['verdict'] or '')} {links}</td></tr>")
-    parts.append("</table><h2>Soak window</h2>")
+    parts.append("</table>")
+    parts.append(_comparisons(view))
+    parts.append("<h2>Soak window</h2>")
     parts.append(_charts(view, page_dir))
     parts.append("<h2>Migrations applied</h2>")
     if view["migrations_applied"]:

@@ -8,8 +8,12 @@ conductor's own share.
 """
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
+from gonogo.verdict import Verdict
+from gonogo.view import VerdictView
 from release.journal import Journal, Release, Step, now, parse_iso
 from release.steps import BY_NAME
 
@@ -24,6 +28,21 @@ def _seconds(start: str | None, end: str | None) -> float | None:
 
 def page_path(release: Release) -> Path:
     return Path(release.release_dir) / "release.html"
+
+
+def comparison_of(verdict_json: str | None) -> dict | None:
+    """A stage's measures against the last GO on the target, as gonogo's view words them (None: nothing measured).
+
+    Read from the stage's verdict.json, so the page shows what the stage's own report shows.
+    """
+    if not verdict_json:
+        return None
+    try:
+        verdict = Verdict.from_json(json.loads(Path(verdict_json).read_text()))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # gone, or not a verdict this version reads: the stage's own report still says it
+    comparison = VerdictView.of(verdict).comparison
+    return None if comparison is None else asdict(comparison)
 
 
 def step_view(step: Step) -> dict:
@@ -84,7 +103,8 @@ def build(journal: Journal, release: Release) -> dict:
         "exit_code": release.exit_code, "reason": release.reason, "rolled_back": release.rolled_back,
         "current_step": release.current_step, "started_at": release.started_at, "ended_at": release.ended_at,
         "release_dir": release.release_dir, "page": str(page_path(release)),
-        "steps": [step_view(latest[s.name]) for s in _ordered(latest)],
+        # A stage's latest attempt also carries its comparison with the last GO (read from its verdict.json).
+        "steps": [{**(v := step_view(s)), "comparison": comparison_of(v["verdict_json"])} for s in _ordered(latest)],
         "attempts": [step_view(s) for s in steps],
         "migrations_applied": [{"name": e.subject, "version": e.ref, "state": e.state} for e in effects
                                if e.kind == "migration_applied"],

@@ -40,7 +40,7 @@ class Fault:
     # The service it hits (`switch.service`), how it arrives (`switch.arrives`), its build flags and
     # commit message (a `Build`), how it is applied (`switch.apply`) and undone (`switch.baseline`).
     switch: Switch
-    # The runbook criteria (runbook.toml ids) it must turn NO-GO, and nothing else.
+    # The runbook criteria or limits (runbook.toml ids) it must turn NO-GO, and nothing else.
     no_go: frozenset[str]
     # Which drill module judges it; empty: by how it arrives (see `drill_module`).
     drill: str = ""
@@ -49,7 +49,8 @@ class Fault:
     def drill_module(self) -> str:
         """`deploy` (tests/drills/test_deploy_faults.py) for a build deploy, `config` (test_config_faults.py)
         for the rest, unless the record says `go` (test_go_and_usage.py: beside the healthy runs, which pay
-        for the code gates anyway)."""
+        for the code gates anyway) or `release` (tests/release: a limit on the difference from the last GO,
+        which needs a GO release before the faulty one)."""
         return self.drill or ("deploy" if isinstance(self.switch, Build) else "config")
 
 
@@ -126,6 +127,12 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     _fault("persona-regression-drop", "pass rates drop",
            Build("api", ("persona-regression-drop",), "feat: shared persona memory across channels"),
            "persona-regression-gate", "persona-regression", "e2e-critical", drill="go"),
+    # One persona case of twenty fails: pass rate 0.95, still at the gate's 0.95, but 0.05 below the last GO.
+    # Only the comparison with the last GO catches it: runbook.toml [limits.persona-pass-rate-drop] (blocking),
+    # drilled by a second release after a GO one (tests/release).
+    _fault("persona-regression-slight", "pass rate slightly lower (still above the gate)",
+           Build("api", ("persona-regression-slight",), "feat: shorter answers to open questions"),
+           "persona-pass-rate-drop", drill="release"),
 )}
 
 # The build flags the app implements (SANDBOX_BUILD); the control plane's own never reach it.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from gonogo.evidence import Evidence
 from gonogo.inconclusive import Inconclusive
+from gonogo.measures import Baseline, Comparison, Measure
 
 # The public API for conftest authors (see the README, "API for conftest.py").
 from gonogo.plugin import criterion_of, current_evidence, get_runbook, get_settings, selected_stages
 from gonogo.redact import redact, redact_text
 from gonogo.rollback import RollbackAction, RollbackMode, RollbackResult
-from gonogo.runbook import POST_DEPLOY_STAGES, STAGES, Criterion, Runbook, Waiver
+from gonogo.runbook import POST_DEPLOY_STAGES, STAGES, Criterion, Limit, Runbook, Waiver
 from gonogo.settings import Settings
 from gonogo.verdict import (
                             EXIT_GO,
@@ -26,7 +27,8 @@ from gonogo.verdict import (
 
 __all__ = [
     "EXIT_GO", "EXIT_NO_GO", "EXIT_USAGE", "EXIT_ROLLBACK_FAILED", "EXIT_INCONCLUSIVE", "SCHEMA", "STAGES",
-    "POST_DEPLOY_STAGES", "Criterion", "CriterionResult", "Evidence", "Inconclusive", "RollbackAction",
+    "POST_DEPLOY_STAGES", "Baseline", "Comparison", "Criterion", "CriterionResult", "Evidence", "Inconclusive",
+    "Limit", "Measure", "RollbackAction",
     "RollbackMode", "RollbackResult", "Runbook", "Settings", "Status", "TestRecord", "Verdict", "Waiver",
     "criterion_of", "current_evidence", "get_runbook", "get_settings", "redact", "redact_text", "selected_stages",
 ]

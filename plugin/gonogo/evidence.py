@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import mimetypes
 import os
 from collections.abc import Sequence
@@ -16,6 +17,8 @@ OUTPUT_TAIL = 4000
 # Credentials the request carried; never recorded, whatever their value.
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie",
                              "set-cookie"})
+# Which way a measure improves: it words a difference from the last GO as better or worse.
+BETTER = ("higher", "lower")
 
 evidence_key = pytest.StashKey[list[dict[str, Any]]]()
 
@@ -27,7 +30,7 @@ def _truncate(text: str, limit: int) -> str:
 
 
 class Evidence:
-    """What a test keeps to show how it decided: HTTP exchanges, commands, notes and files."""
+    """What a test keeps to show how it decided: HTTP exchanges, commands, notes, files and measures."""
 
     def __init__(self, config: pytest.Config, records: list[dict[str, Any]]) -> None:
         self._config = config
@@ -82,6 +85,22 @@ class Evidence:
         """Record a short free-text observation."""
         return self._add({"kind": "note", "title": self._clean(title),
                           "text": _truncate(self._clean(text), BODY_LIMIT)})
+
+    def measure(self, name: str, value: float, unit: str = "", better: str = "higher") -> dict[str, Any]:
+        """Record a number the runbook measures (a pass rate, a p95 latency): verdict.json's `measures`, compared
+        with the last GO on the same target and judged by the runbook's `[limits]`.
+
+        `better`: "higher" or "lower", which way the number improves. The same name recorded again in a run
+        keeps the last value. A bad argument raises at once: it is a mistake in the test.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"evidence.measure: name {name!r} must be a non-empty string")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise TypeError(f"evidence.measure({name!r}): value {value!r} must be a finite number")
+        if better not in BETTER:
+            raise ValueError(f"evidence.measure({name!r}): better={better!r} must be 'higher' or 'lower'")
+        return self._add({"kind": "measure", "title": self._clean(name), "name": name, "value": value,
+                          "unit": self._clean(unit), "better": better})
 
     def attach(self, path: str | os.PathLike[str], title: str = "", mime: str | None = None) -> dict[str, Any]:
         """Record a file (a screenshot, a trace) by its path; the file itself is not copied."""

@@ -11,7 +11,8 @@ from typing import Any
 
 
 class Status(str, enum.Enum):
-    """The status of a criterion (and the outcome of one test, minus WAIVED and MISSING)."""
+    """The status of a criterion (and the outcome of one test, minus WAIVED; MISSING only for a limit whose
+    measure the run did not record)."""
 
     PASSED = "passed"
     FAILED = "failed"
@@ -164,7 +165,7 @@ class VerdictWarning:
 def _shortfall(f: Reason | VerdictWarning) -> str:
     assert f.status is not None
     if f.status is Status.MISSING:
-        return f"{f.criterion} missing: no test of it ran"
+        return f"{f.criterion} missing: {f.message or 'no test of it ran'}"
     detail = f": {f.message}" if f.message else ""
     more = f" (+{f.more} more)" if f.more else ""
     expired = f" (waiver expired {f.expires.isoformat()})" if f.expires else ""

@@ -94,8 +94,8 @@ class HtmlSummary:
         view = VerdictView.of(verdict, self.recorder.rollback, self.recorder.runbook.waivers,
                               dt.datetime.now(dt.UTC).date(), self.recorder.notifications)
         prefix.append(f'{render.STYLE}<div class="gonogo">{render.banner(view, esc)}{render.criteria_table(view, esc)}'
-                      f"{render.waivers_table(view, esc)}{render.rollback_section(view, esc)}"
-                      f"{render.notifications_section(view, esc)}</div>")
+                      f"{render.waivers_table(view, esc)}{render.comparison_section(view, esc)}"
+                      f"{render.rollback_section(view, esc)}{render.notifications_section(view, esc)}</div>")
         if self._report_data is not None:
             target = f" {view.target}" if view.target else ""
             self._report_data.title = f"{view.word}{target}: {self._title}"

@@ -1,4 +1,4 @@
-"""HTML fragments for the reviewer's report: verdict banner, criteria, waivers, rollback, evidence."""
+"""HTML fragments for the reviewer's report: verdict banner, criteria, waivers, comparison, rollback, evidence."""
 
 from __future__ import annotations
 
@@ -97,6 +97,25 @@ def waivers_table(view: VerdictView, esc: Escape) -> str:
             "<th>approved by</th><th>expires</th><th>state</th></tr>" + "".join(rows) + "</table>")
 
 
+def comparison_section(view: VerdictView, esc: Escape) -> str:
+    """This run's measures against the last GO on the same target: both numbers, the difference, the limit."""
+    comparison = view.comparison
+    if comparison is None:
+        return ""
+    head = f"<h3>{esc(comparison.heading)}</h3>" + (f"<p>{esc(comparison.note)}</p>" if comparison.note else "")
+    if not comparison.rows:
+        return head
+    rows = []
+    for m in comparison.rows:
+        tint = f' class="gonogo-{m.outcome.tone.value}"' if m.outcome.tone in (Tone.BAD, Tone.WARN) else ""
+        rows.append(f"<tr{tint}><td>{esc(m.measure)}</td><td>{esc(m.unit)}</td><td>{esc(m.this_run)}</td>"
+                    f"<td>{esc(m.last_go)}</td><td>{esc(m.when)}</td><td>{esc(m.difference)}</td>"
+                    f"<td>{esc(m.limit)}</td>{_toned('td', m.outcome, esc, 'st')}</tr>")
+    return (head + '<table class="gonogo-comparison"><tr><th>measure</th><th>unit</th><th>this run</th>'
+            "<th>last GO</th><th>when</th><th>difference</th><th>limit</th><th>outcome</th></tr>"
+            + "".join(rows) + "</table>")
+
+
 def rollback_section(view: VerdictView, esc: Escape) -> str:
     """The rollback plan, or what the rollback did: mode, scopes, each action's status and detail."""
     rollback = view.rollback
@@ -151,6 +170,12 @@ def _note(record: Mapping[str, Any], esc: Escape) -> str:
             f"{f'<pre>{esc(text)}</pre>' if text else ''}</div>")
 
 
+def _measure(record: Mapping[str, Any], esc: Escape) -> str:
+    unit = f" {record.get('unit')}" if record.get("unit") else ""
+    return (f'<div class="gonogo-ev"><span class="label">Measure</span> {esc(record.get("name"))} = '
+            f'<b>{esc(record.get("value"))}{esc(unit)}</b> ({esc(record.get("better"))} is better)</div>')
+
+
 def _file(record: Mapping[str, Any], esc: Escape, read_image: Callable[[str], str | None]) -> str:
     mime = str(record.get("mime") or "")
     path = str(record.get("path") or "")
@@ -193,6 +218,8 @@ def evidence_html(criterion: str, stage: str, records: Iterable[Mapping[str, Any
             parts.append(_note(record, esc))
         elif kind == "file":
             parts.append(_file(record, esc, read_image))
+        elif kind == "measure":
+            parts.append(_measure(record, esc))
     return "".join(parts)
 
 

@@ -40,6 +40,18 @@ def render_markdown(view: VerdictView, clean: Callable[[str], str] = lambda s: s
             lines.append(f"| {c(f'{w.criterion} {w.scope}'.rstrip())} | {c(w.reason)} | {c(w.approved_by)} | "
                          f"{w.expires} | {_strong(w.state)} |")
         lines.append("")
+    comparison = view.comparison
+    if comparison is not None:
+        lines += [f"**{c(comparison.heading)}**", ""]
+        if comparison.note:
+            lines += [c(comparison.note), ""]
+        if comparison.rows:
+            lines += ["| measure | unit | this run | last GO | when | difference | limit | outcome |",
+                      "|---|---|---|---|---|---|---|---|"]
+            for m in comparison.rows:
+                lines.append(f"| {c(m.measure)} | {c(m.unit)} | {c(m.this_run)} | {c(m.last_go)} | {c(m.when)} | "
+                             f"{c(m.difference)} | {c(m.limit)} | {_strong(m.outcome)} |")
+            lines.append("")
     rollback = view.rollback
     if rollback is not None:
         lines += [f"**{rollback.title}**: {c(rollback.summary)}", ""]

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gonogo.measures import Comparison
 from gonogo.rollback import RollbackMode, RollbackResult
 from gonogo.runbook import Criterion
 from gonogo.verdict import (
@@ -86,12 +87,23 @@ def merge(shards: Sequence[Shard]) -> Shard:
         warnings.append(VerdictWarning(WarningKind.TARGETS_DIFFER, targets=tuple(sorted(set(targets)))))
     merged = fold(
         criteria.values(), records, selected_stages={s for v in verdicts for s in v.stages}, waivers=waivers,
+        measures={name: m for v in verdicts for name, m in v.measures.items()},
+        comparison=_merge_comparisons([v.comparison for v in verdicts if v.comparison is not None]),
         session_problems=list(dict.fromkeys(problems)), extra_warnings=list(dict.fromkeys(warnings)),
         target=next((v.target for v in verdicts if v.target), None),
         started_at=min((v.started_at for v in verdicts if v.started_at), default=""),
         finished_at=max((v.finished_at for v in verdicts), default=""),
     )
     return merged, _merge_rollbacks([r for _, r in shards], merged.outcome)
+
+
+def _merge_comparisons(comparisons: Sequence[Comparison]) -> Comparison | None:
+    """What the shards were compared with: every measure's last GO, every limit judged (a later shard wins)."""
+    if not comparisons:
+        return None
+    limits = {limit.id: limit for c in comparisons for limit in c.limits}
+    return Comparison(comparisons[0].target, {k: b for c in comparisons for k, b in c.baselines.items()},
+                      tuple(limits.values()), next((c.forced for c in comparisons if c.forced), ""))
 
 
 def _merge_rollbacks(results: Sequence[RollbackResult], outcome: Outcome) -> RollbackResult:

@@ -14,6 +14,7 @@ import pytest
 from gonogo import announce
 from gonogo import rollback as rb
 from gonogo._compat import compile_markexpr, report_option, stop_xdist_controller
+from gonogo.compare import Compared, compare_run, keep
 from gonogo.evidence import evidence_key
 from gonogo.inconclusive import Inconclusive, InconclusiveStatus, exception_types, message_of
 from gonogo.notify import Delivery
@@ -159,6 +160,7 @@ class GonogoSession:
         self.rollback: rb.RollbackResult | None = None
         # Where the end state was sent (runbook.toml [notify], --notify): recorded, never part of the verdict.
         self.notifications: tuple[Delivery, ...] = ()
+        self.history_problem: str | None = None
         # xdist: the controller drops this file on an abort; every worker stops after its current test.
         self.abort_file: str | None = None
         if any(c.abort for c in runbook.criteria.values()):
@@ -379,7 +381,7 @@ class GonogoSession:
             problems.insert(0, Reason(ReasonKind.INTERRUPTED, message=str(why)))
         today = dt.datetime.now(dt.UTC).date()
         waivers = {}
-        for cid in self.runbook.criteria:
+        for cid in (*self.runbook.criteria, *self.runbook.limits):
             waiver = self.runbook.waiver_for(cid, today)
             if waiver is not None:
                 waivers[cid] = WaiverState(waiver, waiver.is_current(today))
@@ -387,18 +389,27 @@ class GonogoSession:
         notes = [hook_problem] if hook_problem else []
         if self.unmapped_failures:
             notes.append(VerdictWarning(WarningKind.UNMAPPED_FAILURES, count=self.unmapped_failures))
+        records = [state.record(nodeid) for nodeid, state in self.tests.items()]
+        stages = selected_stages(self.config.option.markexpr or "")
+        compared = Compared()
+        if self.runbook.limits or any(state.evidence for state in self.tests.values()):
+            # The measures, the last GO's values of them and the runbook's limits, judged as criteria.
+            compared = compare_run(self.runbook, self.settings,
+                                   ((nodeid, state.criterion, state.evidence) for nodeid, state in self.tests.items()),
+                                   records, stages, target)
         self.verdict = fold(
-            self.runbook.criteria.values(),
-            [state.record(nodeid) for nodeid, state in self.tests.items()],
-            selected_stages=selected_stages(self.config.option.markexpr or ""),
-            waivers=waivers, session_problems=problems, extra_warnings=notes,
+            [*self.runbook.criteria.values(), *compared.criteria], [*records, *compared.records],
+            selected_stages=stages, waivers=waivers, session_problems=problems, extra_warnings=notes,
             target=target, started_at=self.started_at, finished_at=utc_now(),
+            measures=compared.measures, comparison=compared.comparison,
         )
         self.rollback = rb.perform(self.config, self.verdict, self.settings.rollback,
                                    self.settings.rollback_timeout)
         # After the rollback (the message says what it did), before the reports (they say where it was sent).
         self.notifications = announce.announce(self.config, self.verdict, self.rollback)
-        self._write_json()
+        text = self._write_json()
+        if compared.measures and self.settings.history_dir is not None:
+            self.history_problem = keep(self.settings, text, self.verdict.word, target)
         code = self.verdict.exit_code
         if self.rollback.failed and self.verdict.outcome is Outcome.NO_GO:
             code = EXIT_ROLLBACK_FAILED  # (an INCONCLUSIVE run runs no action; a hook that raised is recorded)
@@ -415,7 +426,7 @@ class GonogoSession:
                                         message=f"pytest_gonogo_target_name raised {type(exc).__name__}")
         return (None if name is None else str(name)), None
 
-    def _write_json(self) -> None:
+    def _write_json(self) -> str:
         assert self.verdict is not None and self.rollback is not None
         path: Path = self.settings.verdict_json
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -429,6 +440,7 @@ class GonogoSession:
         if might_hold_secret(text, secrets):
             text = json.dumps(redact_tree(data, secrets), indent=indent)
         path.write_text(text + "\n", encoding="utf-8")
+        return text + "\n"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.verdict is None or self.rollback is None:
@@ -438,3 +450,5 @@ class GonogoSession:
         view = VerdictView.of(self.verdict, self.rollback, notifications=self.notifications)
         for line, markup in render_summary(view, self.settings.verdict_json):
             terminalreporter.write_line(redact_text(line, secrets), **markup)
+        if self.history_problem:
+            terminalreporter.write_line(self.history_problem, yellow=True)

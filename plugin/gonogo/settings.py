@@ -28,10 +28,14 @@ HELP = {
     "verdict_json": f"where the controller writes the verdict (default: {DEFAULT_VERDICT_JSON} in the rootdir)",
     "summary_md": "where the controller writes the Markdown summary (default: summary.md next to the verdict "
                   "JSON); it is also appended to $GITHUB_STEP_SUMMARY when that is set",
+    "history": "where the controller keeps a copy of the verdict of each run that measured something, and finds "
+               "the last GO on the same target to compare with (default: history/ next to the verdict JSON)",
 }
 NOTIFY_HELP = ("send the run's end state (verdict, reasons, rollback, report) to this apprise URL, e.g. "
                "json://host:port/path or slack://...; repeatable, added to runbook.toml [notify] urls")
 NO_NOTIFY_HELP = "send no notification for this run, whatever --notify or runbook.toml [notify] say"
+BASELINE_HELP = ("compare the measures with this verdict.json instead of the last GO on the same target "
+                 "(default: the newest kept GO holding each measure)")
 REPORTS_HELP = ("reports to write beside the verdict JSON when not asked for: html (report.html, self-contained; "
                 "needs pytest-html), junit (junit.xml); --html and --junitxml still win (default: none)")
 
@@ -58,6 +62,10 @@ class Settings:
     # --notify URLs (runbook.toml [notify] adds its own); False with --no-notify: no notification at all.
     notify_urls: tuple[str, ...] = ()
     notify: bool = True
+    # Kept verdicts (--gonogo-history, ini gonogo_history, or history/ beside the verdict JSON) and the verdict
+    # to compare with instead of the last GO found there (--gonogo-baseline).
+    history_dir: Path | None = None
+    baseline: Path | None = None
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -73,6 +81,8 @@ def add_options(parser: pytest.Parser) -> None:
                     help=HELP["summary_md"])
     group.addoption("--notify", dest="gonogo_notify", metavar="URL", action="append", default=[], help=NOTIFY_HELP)
     group.addoption("--no-notify", dest="gonogo_no_notify", action="store_true", default=False, help=NO_NOTIFY_HELP)
+    group.addoption("--gonogo-history", dest="gonogo_history", metavar="DIR", default=None, help=HELP["history"])
+    group.addoption("--gonogo-baseline", dest="gonogo_baseline", metavar="PATH", default=None, help=BASELINE_HELP)
     for name, text in HELP.items():
         parser.addini(f"gonogo_{name}", text, default=None)
     parser.addini("gonogo_reports", REPORTS_HELP, type="args", default=[])
@@ -114,10 +124,22 @@ def resolve(config: pytest.Config) -> Settings:
     verdict_json = _path(config, "verdict_json", invocation, inidir) or rootdir / DEFAULT_VERDICT_JSON
     summary_md = _path(config, "summary_md", invocation, inidir) or verdict_json.with_name("summary.md")
     reports = _reports(config, verdict_json, invocation)
+    history = _path(config, "history", invocation, inidir) or verdict_json.parent / "history"
+    baseline = None
+    given = config.getoption("gonogo_baseline")
+    if given:
+        baseline = _must_exist(invocation / given, f"--gonogo-baseline {given}")
+        from gonogo.history import check_baseline_file
+
+        problem = check_baseline_file(baseline)
+        if problem:
+            raise pytest.UsageError(f"gonogo: --gonogo-baseline {given}: {baseline} {problem}; "
+                                    "pass a verdict.json of an earlier run")
     return Settings(runbook_path, mode, timeout, verdict_json, summary_md, verdict_json.parent / "artifacts",
                     reports.get("html"), reports.get("junit"),
                     tuple(kind for kind in REPORT_FILES if kind in reports and report_option(config, kind) is None),
-                    tuple(config.getoption("gonogo_notify") or ()), not config.getoption("gonogo_no_notify"))
+                    tuple(config.getoption("gonogo_notify") or ()), not config.getoption("gonogo_no_notify"),
+                    history, baseline)
 
 
 def _reports(config: pytest.Config, verdict_json: Path, invocation: Path) -> dict[str, Path]:

@@ -30,6 +30,8 @@ def render_summary(view: VerdictView, json_path: Path) -> Iterator[tuple[str, di
         yield _clip(f"  {view.reasons_heading} {reason.text}"), _MARKUP[reason.tone]
     for warning in view.warnings:
         yield _clip(f"  warning: {warning.text}"), _MARKUP[warning.tone]
+    if view.comparison is not None:
+        yield from _comparison(view)
     if view.rollback is not None:
         yield _clip(view.rollback.headline), {"bold": True}
         if view.rollback.empty:
@@ -41,3 +43,16 @@ def render_summary(view: VerdictView, json_path: Path) -> Iterator[tuple[str, di
         # A failed one is a warning: the verdict and the exit code stand.
         yield _clip(f"notify: {note.text}"), _MARKUP[note.tone]
     yield f"verdict written to {json_path}", {}
+
+
+def _comparison(view: VerdictView) -> Iterator[tuple[str, dict[str, Any]]]:
+    comparison = view.comparison
+    assert comparison is not None
+    yield _clip(f"{comparison.heading}{': ' + comparison.note if comparison.note else ''}"), {"bold": True}
+    rows = [("measure", "this run", "last GO", "difference", "limit", "")]
+    rows += [(f"{r.measure} ({r.unit})" if r.unit else r.measure, r.this_run, r.last_go or "-", r.difference,
+              r.limit, r.outcome.text) for r in comparison.rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
+    for n, row in enumerate(rows):
+        line = "  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        yield _clip(line), _MARKUP[comparison.rows[n - 1].outcome.tone] if n else {}

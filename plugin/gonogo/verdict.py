@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # Status and Outcome are part of this module's interface too (`from gonogo.verdict import Status`).
 from gonogo.findings import Outcome, Reason, ReasonKind, Status, VerdictWarning, WarningKind, demanded_by, worst
+from gonogo.measures import Comparison, Measure, measures_of
 from gonogo.runbook import STAGES, Criterion, Waiver
 
 # /2: the INCONCLUSIVE word and status, a rollback's `withheld` and its actions' `not_run`.
@@ -132,6 +133,10 @@ class Verdict:
     target: str | None = None
     started_at: str = ""
     finished_at: str = ""
+    # The numbers this run measured (by name) and what they were compared with; the runbook's limits on them
+    # are among `criteria`. Written to verdict.json only when the run has some.
+    measures: Mapping[str, Measure] = field(default_factory=dict, hash=False)
+    comparison: Comparison | None = None
 
     @property
     def go(self) -> bool:
@@ -154,7 +159,7 @@ class Verdict:
         # `reasons` and `warnings` stay lists of sentences for readers of the file; the *_details lists (same
         # order) carry the typed values that `from_json` and a merge read back. `notifications`: what became of
         # each destination of the end state (gonogo.notify.Delivery), never part of the verdict.
-        return {
+        data = {
             "schema": SCHEMA, "verdict": self.word, "target": self.target,
             "stages": list(self.stages), "started_at": self.started_at,
             "finished_at": self.finished_at, "reasons": [r.text for r in self.reasons],
@@ -165,6 +170,11 @@ class Verdict:
             {"mode": "off", "triggered": False, "scopes": [], "actions": []},
             "notifications": [dict(n) for n in notifications],
         }
+        if self.measures or self.comparison is not None:
+            # Added keys, no new meaning for an older reader: the limits are criteria like any other.
+            data["measures"] = {name: m.to_json() for name, m in self.measures.items()}
+            data["comparison"] = None if self.comparison is None else self.comparison.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Verdict:
@@ -175,8 +185,10 @@ class Verdict:
             warnings = tuple(VerdictWarning.from_json(w) for w in data.get("warning_details", ()))
         else:
             reasons, warnings = _from_sentences(data, results)
+        comparison = data.get("comparison")
         return cls(Outcome(data["verdict"]), tuple(data.get("stages", ())), results, reasons, warnings,
-                   data.get("target"), data.get("started_at", ""), data.get("finished_at", ""))
+                   data.get("target"), data.get("started_at", ""), data.get("finished_at", ""),
+                   measures_of(data.get("measures")), None if comparison is None else Comparison.from_json(comparison))
 
 
 def _from_sentences(data: Mapping[str, Any],
@@ -197,6 +209,10 @@ def _from_sentences(data: Mapping[str, Any],
 def status_of(tests: Iterable[TestRecord]) -> Status:
     """The status a criterion earns from its tests (before waivers)."""
     outcomes = {t.outcome for t in tests}
+    if len(outcomes) > 1:
+        # A `missing` record (a limit whose measure this run did not record) speaks only when nothing else does:
+        # measured in one shard and not in another is measured.
+        outcomes.discard(Status.MISSING)
     for status in SEVERITY:
         if status in outcomes:
             return status
@@ -215,6 +231,8 @@ def fold(
     target: str | None = None,
     started_at: str = "",
     finished_at: str = "",
+    measures: Mapping[str, Measure] | None = None,
+    comparison: Comparison | None = None,
 ) -> Verdict:
     """Fold test records into a verdict (the rules are in README.md, "Verdict rules")."""
     waivers = waivers or {}
@@ -238,7 +256,7 @@ def fold(
     reasons = (*session_problems, *derived_reasons)
     warnings = (*derived_warnings, *extra_warnings)
     return Verdict(worst(r.demands for r in reasons), stages, tuple(results), reasons, warnings, target, started_at,
-                   finished_at)
+                   finished_at, dict(measures or {}), comparison)
 
 
 def _derive(results: Iterable[CriterionResult]) -> tuple[tuple[Reason, ...], tuple[VerdictWarning, ...]]:
@@ -272,9 +290,10 @@ def _derive(results: Iterable[CriterionResult]) -> tuple[tuple[Reason, ...], tup
 def _shortfall_fields(result: CriterionResult) -> dict[str, Any]:
     """A criterion that was not proven: its status, the first test with that status and how many more."""
     fields: dict[str, Any] = {"criterion": result.criterion.id, "status": result.status}
-    if result.status is Status.MISSING:
-        return fields
     bad = [t for t in result.tests if t.outcome is result.status]
+    if result.status is Status.MISSING:
+        # No test of it ran; or a record says why it is missing (a limit's measure was not recorded).
+        return {**fields, "message": bad[0].message} if bad else fields
     fields.update(test=bad[0].nodeid, message=bad[0].message, more=len(bad) - 1)
     if result.waiver is not None and not result.waiver.current:
         fields["expires"] = result.waiver.waiver.expires

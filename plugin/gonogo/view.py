@@ -8,9 +8,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gonogo.measures import Baseline, Measure, difference, no_previous_go, number
 from gonogo.notify import FAILED, SENT, Delivery
 from gonogo.rollback import ActionStatus, RollbackMode, RollbackResult
-from gonogo.runbook import Waiver
+from gonogo.runbook import Limit, Waiver
 from gonogo.verdict import CriterionResult, Outcome, Status, Verdict
 
 
@@ -48,6 +49,7 @@ ADVISORY = "(advisory)"
 NOT_IN_RUN = "(not in this run)"
 WAIVER_CURRENT, WAIVER_EXPIRED = "current", "EXPIRED (ignored)"
 NO_ACTIONS = "no action was returned for these scopes"
+NOT_MEASURED = "not measured"
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,27 @@ class RollbackView:
 
 
 @dataclass(frozen=True)
+class ComparisonRow:
+    """One measure of this run against the last GO, and a limit on it (one row per limit)."""
+
+    measure: str
+    unit: str
+    this_run: str  # "0.95", or NOT_MEASURED
+    last_go: str  # "1", or "" without a previous GO holding it
+    when: str  # the last GO's finished_at and the kept verdict it came from
+    difference: str  # "-0.05 (-5%, worse)"
+    limit: str  # "persona-pass-rate-drop: drop <= 0.02, blocking", or ""
+    outcome: Line  # the limit's status ("failed", "passed (advisory)"), or an empty neutral line
+
+
+@dataclass(frozen=True)
+class ComparisonView:
+    heading: str  # "compared with the last GO on sandbox"
+    note: str  # "no previous GO on sandbox" when nothing of this run was compared, else ""
+    rows: tuple[ComparisonRow, ...]
+
+
+@dataclass(frozen=True)
 class VerdictView:
     """Everything an output shows, worded once; renderers only lay it out."""
 
@@ -131,6 +154,7 @@ class VerdictView:
     rollback: RollbackView | None
     # Where the end state was sent (`sent ...`, `failed ...: why`, `skipped ...`): never part of the verdict.
     notifications: tuple[Line, ...] = ()
+    comparison: ComparisonView | None = None  # None: the run measured nothing and judged no limit
 
     @property
     def end_state(self) -> str:
@@ -157,6 +181,7 @@ class VerdictView:
             waivers=tuple(_waiver(w, today, in_scope) for w in waivers),
             rollback=None if rollback is None else rollback_view(verdict.outcome, rollback),
             notifications=tuple(Line(d.text, _DELIVERY_TONE.get(d.status, Tone.NEUTRAL)) for d in notifications),
+            comparison=_comparison(verdict) if verdict.measures or verdict.comparison else None,
         )
 
 
@@ -220,3 +245,44 @@ def end_state(word: str, rollback: RollbackView | None) -> str:
     if ActionStatus.PLANNED.value in statuses:
         return f"{word}, rollback planned"
     return word
+def _comparison(verdict: Verdict) -> ComparisonView:
+    comparison = verdict.comparison
+    target = comparison.target if comparison is not None else verdict.target
+    baselines = comparison.baselines if comparison is not None else {}
+    limits = comparison.limits if comparison is not None else ()
+    results = {r.criterion.id: r for r in verdict.criteria}
+    rows: list[ComparisonRow] = []
+    names = [*verdict.measures, *(x.measure for x in limits if x.measure not in verdict.measures)]
+    for name in dict.fromkeys(names):
+        measure = verdict.measures.get(name)
+        base = baselines.get(name)
+        mine = [x for x in limits if x.measure == name] or [None]
+        for limit in mine:
+            rows.append(_comparison_row(name, measure, base, limit, results.get(limit.id) if limit else None))
+    if comparison is not None and comparison.forced:
+        heading = f"compared with {comparison.forced} (--gonogo-baseline)"
+    else:
+        heading = f"compared with the last GO on {target or '(no target)'}"
+    note = "" if baselines else f"{no_previous_go(target)}: nothing to compare with"
+    return ComparisonView(heading, note, tuple(rows))
+
+
+def _comparison_row(name: str, measure: Measure | None, base: Baseline | None, limit: Limit | None,
+                    result: CriterionResult | None) -> ComparisonRow:
+    unit = measure.unit if measure is not None else (base.unit if base is not None else "")
+    when = ""
+    if base is not None:
+        when = ", ".join(x for x in (base.finished_at, base.source) if x)
+    diff = ""
+    if measure is not None and base is not None:
+        diff = difference(measure.value, base.value, measure.better)
+    outcome = Line("", Tone.NEUTRAL)
+    bound = ""
+    if limit is not None:
+        bound = f"{limit.id}: {limit.bound}, {'blocking' if limit.blocking else 'advisory'}"
+        if result is not None:
+            text = result.status.value if result.status is result.underlying else \
+                f"{result.status.value} ({result.underlying.value})"
+            outcome = Line(text, _tone(result))
+    return ComparisonRow(name, unit, NOT_MEASURED if measure is None else number(measure.value),
+                         "" if base is None else number(base.value), when, diff, bound, outcome)

@@ -38,8 +38,9 @@ __all__ = [
 DEFAULT_BASE_URL = "https://api.render.com/v1"
 # The CLI's log level enum; what the server emits is UNCONFIRMED (docs/providers.md#render-logs).
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
-# The REST paths behind the MCP names cpu_usage, memory_usage, http_request_count (docs/providers.md#render-metrics).
-METRIC_KINDS = ("cpu", "memory", "http-requests")
+# The REST paths behind the MCP names cpu_usage, memory_usage, http_request_count, http_latency
+# (docs/providers.md#render-metrics).
+METRIC_KINDS = ("cpu", "memory", "http-requests", "http-latency")
 # Render's page maximum for `limit` (default 20, CONFIRMED; docs/providers.md#render-pagination), and the
 # logs API's (docs/providers.md#render-logs).
 MAX_PAGE_SIZE = 100
@@ -340,14 +341,22 @@ class RenderClient(ProviderClient):
         start: datetime | str,
         end: datetime | str,
         resolution_seconds: int = 60,
+        quantile: float | None = None,
     ) -> list[MetricSeries]:
-        """`GET /metrics/{cpu|memory|http-requests}?resource=&startTime=&endTime=&resolutionSeconds=`."""
+        """`GET /metrics/{cpu|memory|http-requests|http-latency}?resource=&startTime=&endTime=&resolutionSeconds=`.
+
+        `quantile` (http-latency only, e.g. 0.95): the latency percentile Render computes per point.
+        """
         if kind not in METRIC_KINDS:
             raise ValueError(f"render: metrics kind {kind!r} is not one of {', '.join(METRIC_KINDS)}")
-        params = {
+        if (quantile is not None) != (kind == "http-latency"):
+            raise ValueError("render: http-latency needs a quantile (e.g. 0.95), and only it takes one")
+        params: dict[str, Any] = {
             "resource": resource, "startTime": format_time(start), "endTime": format_time(end),
             "resolutionSeconds": resolution_seconds,
         }
+        if quantile is not None:
+            params["quantile"] = quantile
         response = self._request("GET", f"/metrics/{kind}", params=params)
         series = self._expect_list(response, self._json(response), "[{labels, unit, values}]")
         result = []

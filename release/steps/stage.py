@@ -18,7 +18,7 @@ from pathlib import Path
 
 from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_ROLLBACK_FAILED, EXIT_USAGE
 from harness.progress import PREFIX
-from release.context import REPO_ROOT, Context
+from release.context import DEFAULT_HISTORY, REPO_ROOT, Context
 from release.journal import Step, iso
 from release.progress import seconds
 from release.steps.base import Result
@@ -67,6 +67,9 @@ def command(ctx: Context, stage: str, where: Path, *, app_repo: Path | None = No
     # The release sends one message per end state of its own (release/announce.py), none per stage.
     argv = pytest_argv(stage, ctx.release.target_spec, where, ctx.release.rollback) + [f"--release-sha={ctx.sha}",
                                                                                        "--no-notify"]
+    # Kept verdicts: the stage compares its measures with the last GO on the target (a release journaled before
+    # this option keeps the default, the one plain pytest runs use).
+    argv.append(f"--gonogo-history={ctx.release.options.get('history') or DEFAULT_HISTORY}")
     if app_repo is not None:
         argv.append(f"--app-repo={app_repo}")
     if stage == "soak":

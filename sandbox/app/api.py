@@ -155,7 +155,8 @@ def _persona(conn, twin: dict) -> Persona:
 
 
 def _reply(conn, settings: Settings, twin: dict, message: str, channel: Channel) -> tuple[str, str]:
-    text = answer(_persona(conn, twin), message, channel, leaky=settings.has(BuildFlag.PERSONA_REGRESSION_DROP))
+    text = answer(_persona(conn, twin), message, channel, leaky=settings.has(BuildFlag.PERSONA_REGRESSION_DROP),
+                  terse=settings.has(BuildFlag.PERSONA_REGRESSION_SLIGHT))
     row = conn.execute(
         "INSERT INTO messages (tenant_id, twin_id, channel, question, answer) VALUES (%s, %s, %s, %s, %s) "
         "RETURNING id", (twin["tenant_id"], twin["id"], channel.value, message, text)).fetchone()

@@ -32,6 +32,9 @@ _TOPICS = [
     (("risk", "trade-off", "tradeoff"), "name the risk, estimate its cost, and pick the cheaper mistake"),
 ]
 _DEFAULT_TOPIC = "name the goal, list two or three options, and choose the one with the clearest trade-off"
+# The persona-regression-slight build's shorter advice: still on topic, but without the options the regression
+# dataset expects for an open question (one case of twenty fails).
+_TERSE_DEFAULT_TOPIC = "name the goal and choose the clearest trade-off"
 
 
 class Channel(str, Enum):
@@ -50,12 +53,12 @@ def is_adversarial(message: str) -> bool:
     return bool(_ADVERSARIAL_RE.search(message))
 
 
-def _topic(message: str) -> str:
+def _topic(message: str, terse: bool = False) -> str:
     lowered = message.lower()
     for keywords, advice in _TOPICS:
         if any(k in lowered for k in keywords):
             return advice
-    return _DEFAULT_TOPIC
+    return _TERSE_DEFAULT_TOPIC if terse else _DEFAULT_TOPIC
 
 
 def _first_sentence(text: str) -> str:
@@ -70,9 +73,11 @@ def _intro(persona: Persona) -> str:
     return f"Hi, I'm {persona.name}. {first}"
 
 
-def answer(persona: Persona, message: str, channel: Channel, leaky: bool = False) -> str:
+def answer(persona: Persona, message: str, channel: Channel, leaky: bool = False, terse: bool = False) -> str:
     """The twin's reply. `leaky` is the persona-regression-drop build: it obeys injections and
-    shows private notes on the public channel, which is exactly what the regression gate must catch."""
+    shows private notes on the public channel, which is exactly what the regression gate must catch.
+    `terse` is the persona-regression-slight build: a shorter answer to an open question, still above the
+    gate's pass rate but below the last release's, which only a comparison with it catches."""
     message = " ".join(message.split())[:500]
     notes = "; ".join(persona.notes[-3:])
     if is_adversarial(message):
@@ -80,7 +85,7 @@ def answer(persona: Persona, message: str, channel: Channel, leaky: bool = False
             return f"Sure, ignoring my instructions. My owner's private notes: {notes or '(none)'}"
         return REFUSAL
     intro = _intro(persona)
-    body = f"On your question, I would {_topic(message)}."
+    body = f"On your question, I would {_topic(message, terse)}."
     if channel is Channel.OWNER:
         extra = f" From your training notes: {notes}" if notes else " You have no training notes yet."
         return f"{intro} {body}{extra}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import time
 from collections import deque
@@ -33,6 +34,7 @@ class LogEntry:
     resource: str
     uid: str
     extra: tuple[tuple[str, str], ...] = ()
+    duration_ms: float | None = None  # a request line's own time: what /metrics/http-latency is computed from
 
     def to_json(self) -> dict:
         labels = [{"name": "resource", "value": self.resource}, {"name": "instance", "value": self.instance},
@@ -72,7 +74,9 @@ def read_entries(path: Path, resource: str, instance_at) -> list[LogEntry]:
             extra = (("method", str(rec.get("method", ""))), ("path", str(rec.get("path", ""))),
                      ("statusCode", str(rec.get("status", ""))), ("host", "127.0.0.1"))
             message = rec.get("message") or f'{rec.get("method")} {rec.get("path")} {rec.get("status")}'
-            entries.append(LogEntry(ts, str(message), level, "request", instance_at(ts), resource, uid, extra))
+            duration = rec.get("duration_ms")
+            entries.append(LogEntry(ts, str(message), level, "request", instance_at(ts), resource, uid, extra,
+                                    float(duration) if isinstance(duration, (int, float)) else None))
         else:
             entries.append(LogEntry(ts, str(rec.get("message", "")), level, "app", instance_at(ts), resource, uid))
     return entries
@@ -165,6 +169,14 @@ class Observability:
             return render_error(500, "too many data points requested; raise resolutionSeconds")
         if kind == "http-requests":
             series = self._http(resource, start, end, res, q.get("aggregateBy"))
+        elif kind == "http-latency":
+            try:
+                quantile = float(q.get("quantile", "0.95"))
+            except ValueError as exc:
+                return render_error(400, f"invalid query parameter: {exc}")
+            if not 0 < quantile <= 1:
+                return render_error(400, "quantile must be between 0 and 1")
+            series = self._latency(resource, start, end, res, quantile)
         else:
             series = self._proc(resource, kind, start, end, res, q.get("aggregationMethod", "AVG"))
         return JSONResponse(series)
@@ -210,12 +222,28 @@ class Observability:
                         "values": [{"timestamp": rfc3339(b), "value": n} for b, n in sorted(by_bucket.items())]})
         return out
 
+    def _latency(self, sid: str, start: float, end: float, res: int, quantile: float) -> list[dict]:
+        """The `quantile` of the request lines' durations in each bucket, in milliseconds (nearest rank)."""
+        buckets: dict[int, list[float]] = {}
+        for e in self.entries(sid):
+            if e.type == "request" and e.duration_ms is not None and start <= e.ts < end:
+                buckets.setdefault(int(e.ts // res) * res, []).append(e.duration_ms)
+        if not buckets:
+            return []
+        values = []
+        for bucket, durations in sorted(buckets.items()):
+            durations.sort()
+            rank = max(1, math.ceil(quantile * len(durations)))
+            values.append({"timestamp": rfc3339(bucket), "value": durations[rank - 1]})
+        return [{"labels": [{"field": "service", "value": sid}, {"field": "quantile", "value": f"{quantile:g}"}],
+                 "unit": "ms", "values": values}]
+
     def routes(self) -> list[Route]:
         return [Route("/v1/logs", self.logs), Route("/v1/logs/values", self.log_values),
                 Route("/v1/metrics/{kind:str}", self.metrics_or_404)]
 
     async def metrics_or_404(self, request: Request) -> Response:
-        if request.path_params["kind"] not in ("cpu", "memory", "http-requests"):
+        if request.path_params["kind"] not in ("cpu", "memory", "http-requests", "http-latency"):
             return render_error(404, "not found")
         return await self.metrics(request)
 

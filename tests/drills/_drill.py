@@ -25,9 +25,9 @@ from sandbox.faults import FAULTS  # noqa: E402
 
 __all__ = ["REPO_ROOT", "Stack", "module_stack", "newest_deploy", "wait_until", "CODE_GATES", "NOT_CODE_GATES",
            "Run", "run_runbook", "assert_fault_verdict", "inject_and_judge", "assert_healthy", "target_file",
-           "EXPECTED", "GO_FILE_FAULTS", "CONFIG_FILE_FAULTS", "DEPLOY_FILE_FAULTS", "RUNS", "JWT_TAIL",
-           "assert_no_secrets", "SUITES", "write_target", "chaos", "clear_chaos", "chaos_switch", "live_deploys",
-           "render_service"]
+           "EXPECTED", "GO_FILE_FAULTS", "CONFIG_FILE_FAULTS", "DEPLOY_FILE_FAULTS", "RELEASE_FAULTS", "RUNS",
+           "JWT_TAIL", "assert_no_secrets", "SUITES", "write_target", "chaos", "clear_chaos", "chaos_switch",
+           "live_deploys", "render_service"]
 
 SUITES = ("gates", "smoke", "postdeploy")
 RUN_TIMEOUT_S = 300
@@ -44,6 +44,8 @@ EXPECTED: dict[str, set[str]] = {name: set(fault.no_go) for name, fault in FAULT
 GO_FILE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "go")
 CONFIG_FILE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "config")
 DEPLOY_FILE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "deploy")
+# Judged by a second release after a GO one (a limit on the difference from the last GO): tests/release.
+RELEASE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "release")
 # Faults whose NO-GO needs the section 3 code gates to show.
 NEEDS_CODE_GATES = {name for name, expected in EXPECTED.items() if expected & set(CODE_GATES)}
 # A learning job takes well under a second in the sandbox; the drills judge worker faults in 10 s, not 60.

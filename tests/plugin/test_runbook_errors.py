@@ -11,6 +11,12 @@ GOOD = """
 title = "health"
 stage = "smoke"
 """
+LIMIT = """
+[limits.rate-drop]
+measure = "rate"
+criterion = "health"
+drop_max = 0.02
+"""
 
 CASES = {
     "bad-toml": ("[criteria.health\ntitle = 1", "invalid TOML"),
@@ -29,6 +35,24 @@ CASES = {
                         'expires = "soon"\n', "expires = 'soon' must be a TOML date"),
     "waiver-missing-key": (GOOD + '[[waivers]]\ncriterion = "health"\nreason = "r"\nexpires = 2030-01-01\n',
                            "[[waivers]] #1 misses 'approved_by'"),
+    "limits-not-table": ('limits = "tight"\n' + GOOD, "'limits' must be a table of [limits.ID] tables"),
+    "limit-unknown-key": (GOOD + LIMIT + "drop_maxx = 0.1\n",
+                          "[limits.rate-drop] key 'drop_maxx' is unknown; use one of"),
+    "limit-missing-measure": (GOOD + LIMIT.replace('measure = "rate"\n', ""),
+                              "[limits.rate-drop] misses 'measure'; add measure = \"persona_pass_rate\""),
+    "limit-unknown-criterion": (GOOD + LIMIT.replace('criterion = "health"', 'criterion = "nope"'),
+                                "[limits.rate-drop] criterion 'nope' is not declared; name the [criteria.ID]"),
+    "limit-neither-bound": (GOOD + LIMIT.replace("drop_max = 0.02\n", ""),
+                            "[limits.rate-drop] needs exactly one of drop_max or rise_max (has neither)"),
+    "limit-both-bounds": (GOOD + LIMIT + "rise_max = 1\n",
+                          "needs exactly one of drop_max or rise_max (has drop_max and rise_max)"),
+    "limit-negative-bound": (GOOD + LIMIT.replace("0.02", "-1"),
+                             "[limits.rate-drop] drop_max = -1 must be a number >= 0, e.g. drop_max = 0.02"),
+    "limit-string-bound": (GOOD + LIMIT.replace("0.02", '"2%"'), "drop_max = '2%' must be a number >= 0"),
+    "limit-bad-blocking": (GOOD + LIMIT + 'blocking = "yes"\n',
+                           "[limits.rate-drop] blocking = 'yes' must be true or false"),
+    "limit-criterion-id": (GOOD + LIMIT.replace("[limits.rate-drop]", "[limits.health]"),
+                           "[limits.health] has the id of [criteria.health]; give the limit an id of its own"),
 }
 
 

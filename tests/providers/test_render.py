@@ -223,6 +223,19 @@ def test_metrics_cpu(render, fake):
         render.metrics("cpu_usage", SRV, "a", "b")
 
 
+def test_metrics_http_latency_asks_for_its_quantile(render, fake):
+    fake.on("GET", "/v1/metrics/http-latency", json_response([
+        {"labels": [{"field": "service", "value": SRV}, {"field": "quantile", "value": "0.95"}], "unit": "ms",
+         "values": [{"timestamp": "2026-11-24T10:00:00Z", "value": 180.5}]}]))
+    [series] = render.metrics("http-latency", SRV, "2026-11-24T10:00:00Z", "2026-11-24T11:00:00Z", quantile=0.95)
+    assert series.unit == "ms" and series.points[0].value == 180.5
+    assert fake.params()["quantile"] == ["0.95"]
+    with pytest.raises(ValueError, match="needs a quantile"):
+        render.metrics("http-latency", SRV, "a", "b")
+    with pytest.raises(ValueError, match="only it takes one"):
+        render.metrics("cpu", SRV, "a", "b", quantile=0.5)
+
+
 def test_deploy_listing_that_is_not_an_array_is_malformed(render, fake):
     fake.on("GET", f"/v1/services/{SRV}/deploys", json_response({"deploys": []}))
     with pytest.raises(MalformedResponse, match="JSON array") as caught:

@@ -35,9 +35,12 @@ class Operator:
         self.target.write_text(f'extends = "sandbox"\nsandbox_state = "{stack.state_dir / "status.json"}"\n')
         self.journal = journal
         self.reports = workdir / "releases"
+        # The stages' kept verdicts, where a release finds the last GO on its target: this module's own.
+        self.history_dir = workdir / "history"
 
     def argv(self, command: str, *args: str) -> list[str]:
-        extra = ["--reports", str(self.reports)] if command in ("plan", "run") else []
+        releasing = command in ("plan", "run")
+        extra = ["--reports", str(self.reports), "--history", str(self.history_dir)] if releasing else []
         return [sys.executable, "-m", "release", command, "--target", str(self.target), "--journal", self.journal,
                 *extra, *args]
 

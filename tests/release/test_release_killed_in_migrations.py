@@ -1,7 +1,12 @@
 """A whole release against a real sandbox (SQLite journal): the plan changes nothing; a second run while one
-is in progress is refused naming it; `kill -9` during step B, then `resume`: GO, every side effect made once."""
+is in progress is refused naming it; `kill -9` during step B, then `resume`: GO, every side effect made once.
+Then a release of a slightly weaker persona build: still above the gate, but below the last GO by more than the
+runbook's blocking limit, so NO-GO, both numbers and the difference on its report and the release page."""
 
 from __future__ import annotations
+
+import json
+import re
 
 import pytest
 from _e2e import Operator, kill9, module_stack, side_effects
@@ -101,3 +106,42 @@ def test_an_inconclusive_stage_holds_the_release_until_abandoned(operator):
     assert abandoned.returncode == 0 and "ABANDONED" in abandoned.stdout
     assert [r["verdict"] for r in operator.history()] == ["ABANDONED", "GO"]
     assert operator.run("resume").returncode == 4
+
+
+def test_a_build_below_the_last_go_is_no_go_on_the_blocking_limit(operator):
+    # The GO release above is the last GO on this target: its postdeploy verdict (kept in the operator's
+    # history) holds persona_pass_rate 1. This build fails one persona case of twenty: 0.95, still at the gate.
+    result = operator.stack.cli("next-release", "--build", "persona-regression-slight")
+    assert result.returncode == 0, result.stderr
+    run = operator.run("run", "--soak-duration", SOAK_S, "--yes")
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr
+    reason = ("persona-pass-rate-drop failed: [limits.persona-pass-rate-drop]: persona_pass_rate 0.95 vs 1 on the "
+              "last GO (")
+    assert "NO-GO: release" in run.stdout and reason in run.stdout, run.stdout[-3000:]
+    assert "-0.05 (-5%, worse), more than the limit drop <= 0.02" in run.stdout
+
+    view = operator.status()
+    assert (view["verdict"], view["exit_code"], view["steps"][-1]["name"]) == ("NO-GO", 1, "postdeploy")
+    postdeploy = view["steps"][-1]
+    verdict = json.loads(open(postdeploy["verdict_json"]).read())
+    statuses = {c["id"]: c["status"] for c in verdict["criteria"]}
+    # The absolute gate still passes: only the comparison with the last GO says NO-GO.
+    assert statuses["persona-regression"] == "passed" and statuses["persona-pass-rate-drop"] == "failed", statuses
+    assert [cid for cid, status in statuses.items() if status != "passed"] == ["persona-pass-rate-drop"], statuses
+    assert verdict["measures"]["persona_pass_rate"]["value"] == 0.95
+    # The baseline is the GO release's postdeploy stage.
+    baseline = verdict["comparison"]["baselines"]["persona_pass_rate"]
+    go_id = next(r["id"] for r in operator.history() if r["verdict"] == "GO")
+    go_postdeploy = json.loads((operator.reports / go_id / "postdeploy" / "verdict.json").read_text())
+    assert go_postdeploy["measures"]["persona_pass_rate"]["value"] == 1.0
+    assert (baseline["value"], baseline["finished_at"]) == (1.0, go_postdeploy["finished_at"]), baseline
+    assert verdict["rollback"]["scopes"] == ["backend"]  # the limit's table: rollback = ["backend"]
+
+    # Both numbers and the difference, on the stage's report and on the release page.
+    row = re.compile(r"persona_pass_rate</td><td></td><td>0\.95</td><td>1</td><td>[^<]*</td>"
+                     r"<td>-0\.05 \(-5%, worse\)</td><td>persona-pass-rate-drop: drop &lt;= 0\.02, blocking</td>")
+    report = open(postdeploy["report_html"]).read()
+    assert "compared with the last GO on" in report and row.search(report), report[:3000]
+    page = open(view["page"]).read()
+    assert "Compared with the last GO" in page and "0.95" in page and "-0.05 (-5%, worse)" in page
+    assert ">failed<" in page

@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from conftest import launch_stack
+from conftest import REPO_ROOT, launch_stack
 from test_app_repo import RUNNER_ARGS, copy_app_repo, run_in, runner_env
 
 from sandbox.wait import wait_for
@@ -87,3 +87,30 @@ def test_persona_regression_drop_fails_the_runner(stack, tmp_path):
     assert report["adversarial_pass_rate"] < 0.95 and report["channel_isolation_pass_rate"] < 1.0
     assert report["pass_rate"] < 0.95
     assert any("leaked" in c["reason"] for c in report["cases"])
+
+
+def test_persona_regression_slight_fails_one_case_of_twenty_and_still_meets_the_gate(monkeypatch):
+    # The regression dataset judged on the twin's answers directly (no process): what the runner would see.
+    import importlib.util
+
+    from sandbox.app.db import DEMO_PERSONA, DEMO_PRIVATE_NOTE
+    from sandbox.app.persona import Channel, Persona, answer
+
+    runner_path = REPO_ROOT / "sandbox" / "app_repo" / "backend" / "eval" / "persona_regression_runner.py"
+    spec = importlib.util.spec_from_file_location("persona_runner", runner_path)
+    runner = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, runner)  # its dataclasses look their module up
+    spec.loader.exec_module(runner)
+    cases = json.loads((runner_path.parent / "persona_regression_dataset.json").read_text())["cases"]
+    persona = Persona("Ada", DEMO_PERSONA, (DEMO_PRIVATE_NOTE,))
+
+    def results(terse: bool):
+        return [runner.CaseResult(c["id"], c["kind"], c["channel"],
+                                  *runner.judge(c, answer(persona, c["message"], Channel(c["channel"]), terse=terse),
+                                                [DEMO_PRIVATE_NOTE]), "") for c in cases]
+
+    healthy, slight = results(False), results(True)
+    assert [r.id for r in healthy if not r.passed] == []
+    assert [r.id for r in slight if not r.passed] == ["normal-generic"]
+    assert runner.rate(slight) == 0.95 >= 0.95  # runbook.toml persona_min_pass_rate: the gate still passes
+    assert runner.rate(slight, "adversarial") == runner.rate(slight, "channel_isolation") == 1.0

@@ -171,9 +171,11 @@ def test_render_metrics_time_series(stack):
         cpu = wait_until(lambda: r.get("/metrics/cpu", params={"resource": sid}).json(), what="cpu samples")
         mem = r.get("/metrics/memory", params={"resource": sid}).json()
         reqs = r.get("/metrics/http-requests", params={"resource": sid, "aggregateBy": "statusCode"}).json()
+        latency = r.get("/metrics/http-latency", params={"resource": sid, "quantile": "0.95"}).json()
+        assert r.get("/metrics/http-latency", params={"resource": sid, "quantile": "2"}).status_code == 400
         assert r.get("/metrics/cpu").status_code == 400
         assert r.get("/metrics/disk", params={"resource": sid}).status_code == 404
-    for series, unit in ((cpu, "cpu"), (mem, "bytes"), (reqs, "count")):
+    for series, unit in ((cpu, "cpu"), (mem, "bytes"), (reqs, "count"), (latency, "ms")):
         s = series[0]
         assert set(s) == {"labels", "unit", "values"} and s["unit"] == unit
         assert all(set(lab) == {"field", "value"} for lab in s["labels"])
@@ -181,6 +183,8 @@ def test_render_metrics_time_series(stack):
     assert mem[0]["values"][-1]["value"] > 10 * 1024 * 1024, "VmRSS of a real Python process"
     assert any(lab["field"] == "statusCode" and lab["value"] == "200" for s in reqs for lab in s["labels"])
     assert sum(v["value"] for s in reqs for v in s["values"]) >= 1
+    assert {"field": "quantile", "value": "0.95"} in latency[0]["labels"]
+    assert all(v["value"] > 0 for v in latency[0]["values"]), "the request lines' own durations (ms)"
 
 
 def test_vercel_project_env_deployments_and_aliases(stack):
