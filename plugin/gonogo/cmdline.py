@@ -66,22 +66,25 @@ def _in_gonogo_project(directory: Path) -> bool:
     return any((d / RUNBOOK_NAME).is_file() for d in (directory, *directory.parents))
 
 
-def command_line(args: Sequence[str]) -> list[str] | None:
-    """This process's own command line with its pytest arguments replaced; None unless it is the CLI.
+def command_line(args: Sequence[str], given: Sequence[str]) -> list[str] | None:
+    """This process's own command line with its pytest arguments `given` replaced by `args`; None unless
+    pytest was given this process's own arguments (the CLI).
 
     `python -m pytest ...` and the `pytest` script both qualify; `pytest.main([...])` from another
-    program (or pytester's in-process runs) does not: their arguments are not this process's.
+    program (or pytester's in-process runs) does not: their arguments are not this process's, and
+    re-executing would run that other program again.
     """
     orig = list(getattr(sys, "orig_argv", ()))
     mine = sys.argv[1:]
-    if not orig or orig[len(orig) - len(mine):] != mine:
+    if not orig or list(given) != mine or orig[len(orig) - len(mine):] != mine:
         return None
     return [*orig[:len(orig) - len(mine)], *args]
 
 
-def reexec(args: Sequence[str]) -> None:
-    """Replace this process by the same command with `args` (returns only if that is not possible)."""
-    argv = command_line(args)
+def reexec(args: Sequence[str], given: Sequence[str]) -> None:
+    """Replace this process by the same command with `args` instead of the `given` pytest arguments (returns
+    only if that is not possible: pytest runs inside another program)."""
+    argv = command_line(args, given)
     if argv is None:
         return
     for stream in (sys.stdout, sys.stderr):

@@ -36,7 +36,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     # Outermost, so it runs before pytest starts capturing the terminal (see gonogo.cmdline).
     fixed = cmdline.joined_option_values(early_config, parser)
     if fixed is not None:
-        cmdline.reexec(fixed)
+        cmdline.reexec(fixed, early_config.invocation_params.args)
     return (yield)
 
 

@@ -4,6 +4,7 @@ the runbook's other tables, the current test's evidence; and `--option PATH` for
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,17 @@ def test_an_unknown_option_outside_a_gonogo_project_is_left_to_pytest(pytester: 
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*unrecognized arguments: --nosuch*"])
     assert Path(pytester.path / "reports").exists() is False
+
+
+def test_no_reexec_when_pytest_runs_inside_another_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `pytest.main([...])` (or pytester's in-process runs) with a misread `--opt PATH`: the arguments are not this
+    # process's, so re-executing it would run the other program again, not pytest.
+    from gonogo import cmdline
+
+    monkeypatch.setattr(sys, "orig_argv", ["python", "-m", "outer", "--x"])
+    monkeypatch.setattr(sys, "argv", ["outer", "--x"])
+    assert cmdline.command_line(["--target=/p"], ["--target", "/p"]) is None
+    # The CLI itself: pytest was given this process's own arguments.
+    monkeypatch.setattr(sys, "orig_argv", ["python", "-m", "pytest", "--target", "/p"])
+    monkeypatch.setattr(sys, "argv", ["pytest", "--target", "/p"])
+    assert cmdline.command_line(["--target=/p"], ["--target", "/p"]) == ["python", "-m", "pytest", "--target=/p"]
