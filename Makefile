@@ -10,7 +10,7 @@ PYTEST_LOWEST ?= 8.0.2
 LOWEST := .venv-lowest
 LOWEST_STAMP := $(LOWEST)/.installed-stamp
 # The project's own tests: two workers, one file per worker (pytest-dependency chains stay together).
-TEST_ARGS ?= -n 2 --dist loadfile
+TEST_ARGS ?= -n 3 --dist loadfile --durations=25
 
 .PHONY: setup sysdeps lint test demo clean
 

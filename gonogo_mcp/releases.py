@@ -168,7 +168,9 @@ def abandon(ws: Workspace, target: str, *, confirm: bool, journal: str | None) -
     lines = (done.stdout + done.stderr).splitlines()
     if done.returncode != 0:
         raise Problem(f"release abandon refused: {runs.usage_problem(lines).removeprefix('release: ')}")
-    return {"release_id": release.id, "exit_code": done.returncode, "result": lines[-1] if lines else "",
+    # The headline (then what became of each notification of it, `notify: ...`, in `output`).
+    headline = next((line for line in lines if line.startswith("ABANDONED:")), lines[-1] if lines else "")
+    return {"release_id": release.id, "exit_code": done.returncode, "result": headline, "output": lines,
             "status": status(ws, target, journal)["summary"]}
 
 

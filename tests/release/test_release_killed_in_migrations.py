@@ -81,7 +81,11 @@ def test_killed_in_step_b_then_resumed_ends_go_with_each_effect_once(operator, t
     assert [m["name"] for m in view["migrations_applied"] if m["state"] == "applied"] == ["persona_tone_setting"]
     assert view["env_diff"]["render_api"]["added"] == ["PERSONA_TONE_DEFAULT"]
     assert "takeover" in [e["kind"] for e in view["events"]]
-    assert view["timing"]["outside_share"] < 0.10, view["timing"]
+    # The conductor's own share of the active time: outside the stages and the provider waits, and outside step B,
+    # whose Supabase calls this test slowed down on purpose (4 s each).
+    timing = view["timing"]
+    slowed = sum(a["duration_s"] or 0.0 for a in view["attempts"] if a["name"] == "migrations")
+    assert (timing["outside_s"] - slowed) / timing["active_s"] < 0.10, (timing, slowed)
     assert all(s["report_html"] for s in view["steps"] if s["name"] in ("predeploy", "smoke", "postdeploy", "soak"))
     page = view["page"]
     assert "GO: release" in open(page).read()

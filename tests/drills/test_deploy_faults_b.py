@@ -1,0 +1,15 @@
+"""Drills: the other half of the bad deploy and worker faults (see test_deploy_faults.py), on a sandbox of its own."""
+
+from __future__ import annotations
+
+import pytest
+from _drill import DEPLOY_FILE_FAULTS, EXPECTED, inject_and_judge, module_stack
+
+stack = module_stack()
+
+
+@pytest.mark.parametrize("fault", DEPLOY_FILE_FAULTS[1::2])
+def test_fault_turns_exactly_its_criteria_no_go(stack, fault, tmp_path):
+    run = inject_and_judge(stack, fault, tmp_path)
+    for criterion in EXPECTED[fault]:
+        assert any(run.messages(criterion)), f"{criterion} failed without a message"

@@ -1,0 +1,24 @@
+"""Drills: a healthy sandbox is GO twice in a row, on a sandbox of its own (the longest drill, apart)."""
+
+from __future__ import annotations
+
+from _drill import assert_no_secrets, module_stack, run_runbook, target_file
+
+stack = module_stack()
+
+
+def test_healthy_sandbox_is_go_twice_in_a_row(stack, tmp_path):
+    # The whole runbook, all stages, code gates included; the second run proves the first cleaned up after
+    # itself (feedback events and their learning jobs, the cooldown), left nothing behind, and compares its
+    # measures with the first, GO, run's (kept beside the verdicts) within every limit.
+    for n in (1, 2):
+        run = run_runbook(target=target_file(stack), out_dir=tmp_path, name=f"go-{n}")
+        assert run.verdict is not None, run.describe()
+        assert run.returncode == 0 and run.verdict["verdict"] == "GO", f"run {n}: {run.describe()}"
+        assert run.verdict["stages"] == ["predeploy", "smoke", "postdeploy", "soak"]
+        statuses = run.statuses()
+        assert len(statuses) >= 20 and set(statuses.values()) == {"passed"}, f"run {n}: {statuses}"
+        assert not run.verdict["rollback"]["triggered"], run.verdict["rollback"]
+        assert_no_secrets(run, stack)
+    baselines = (run.verdict.get("comparison") or {}).get("baselines") or {}
+    assert "persona_pass_rate" in baselines, run.verdict.get("comparison")
