@@ -7,12 +7,16 @@ import enum
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from gonogo.measures import Baseline, Measure, difference, no_previous_go, number
-from gonogo.notify import FAILED, SENT, Delivery
 from gonogo.rollback import ActionStatus, RollbackMode, RollbackResult
 from gonogo.runbook import Limit, Waiver
 from gonogo.verdict import CriterionResult, Outcome, Status, Verdict
+
+if TYPE_CHECKING:
+    # Loaded only by a run that measured something, or that sent its end state somewhere.
+    from gonogo.measures import Baseline, Measure
+    from gonogo.notify import Delivery
 
 
 class Tone(str, enum.Enum):
@@ -44,7 +48,7 @@ _STATUS_ICON = {Status.PASSED: "✅", Status.WAIVED: "⚠️", Status.FAILED: "�
                 Status.INCONCLUSIVE: "🟡", Status.SKIPPED: "⏭️", Status.MISSING: "❔"}
 _ACTION_TONE = {ActionStatus.PLANNED: Tone.NEUTRAL, ActionStatus.DONE: Tone.GOOD, ActionStatus.FAILED: Tone.BAD,
                 ActionStatus.NOT_RUN: Tone.WARN}
-_DELIVERY_TONE = {SENT: Tone.GOOD, FAILED: Tone.WARN}
+_DELIVERY_TONE = {"sent": Tone.GOOD, "failed": Tone.WARN}  # gonogo.notify's SENT and FAILED
 ADVISORY = "(advisory)"
 NOT_IN_RUN = "(not in this run)"
 WAIVER_CURRENT, WAIVER_EXPIRED = "current", "EXPIRED (ignored)"
@@ -245,7 +249,11 @@ def end_state(word: str, rollback: RollbackView | None) -> str:
     if ActionStatus.PLANNED.value in statuses:
         return f"{word}, rollback planned"
     return word
+
+
 def _comparison(verdict: Verdict) -> ComparisonView:
+    from gonogo.measures import no_previous_go
+
     comparison = verdict.comparison
     target = comparison.target if comparison is not None else verdict.target
     baselines = comparison.baselines if comparison is not None else {}
@@ -269,6 +277,8 @@ def _comparison(verdict: Verdict) -> ComparisonView:
 
 def _comparison_row(name: str, measure: Measure | None, base: Baseline | None, limit: Limit | None,
                     result: CriterionResult | None) -> ComparisonRow:
+    from gonogo.measures import difference, number
+
     unit = measure.unit if measure is not None else (base.unit if base is not None else "")
     when = ""
     if base is not None:
