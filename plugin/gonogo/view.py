@@ -7,7 +7,7 @@ import enum
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from gonogo.rollback import ActionStatus, RollbackMode, RollbackResult
 from gonogo.runbook import Limit, Waiver
@@ -28,8 +28,7 @@ class Tone(str, enum.Enum):
     NEUTRAL = "neutral"
 
 
-@dataclass(frozen=True)
-class _Word:
+class _Word(NamedTuple):
     tone: Tone
     icon: str
     # What the rollback section says when none ran; None: the rollback mode and why it did not trigger.
@@ -64,8 +63,7 @@ class Line:
     tone: Tone
 
 
-@dataclass(frozen=True)
-class CriterionRow:
+class CriterionRow(NamedTuple):
     id: str
     advisory: str  # ADVISORY for a criterion that never blocks, else ""
     title: str
@@ -83,8 +81,7 @@ class CriterionRow:
         return f"{self.id} {self.advisory}".rstrip()
 
 
-@dataclass(frozen=True)
-class WaiverRow:
+class WaiverRow(NamedTuple):
     criterion: str
     scope: str  # NOT_IN_RUN when its criterion was not judged in this run, else ""
     reason: str
@@ -93,15 +90,13 @@ class WaiverRow:
     state: Line
 
 
-@dataclass(frozen=True)
-class ActionRow:
+class ActionRow(NamedTuple):
     name: str
     status: Line
     detail: str
 
 
-@dataclass(frozen=True)
-class RollbackView:
+class RollbackView(NamedTuple):
     title: str  # "rollback (plan)", or "rollback" when none was asked for
     # "scopes backend, 1 action(s)", "GO: nothing to roll back", "not triggered (...)", "not run: ...; would roll
     # back scopes backend, 1 action(s)"
@@ -140,8 +135,7 @@ class ComparisonView:
     rows: tuple[ComparisonRow, ...]
 
 
-@dataclass(frozen=True)
-class VerdictView:
+class VerdictView(NamedTuple):
     """Everything an output shows, worded once; renderers only lay it out."""
 
     word: str
