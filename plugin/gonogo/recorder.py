@@ -236,13 +236,15 @@ class GonogoSession:
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         rep = yield
-        cid = item.stash.get(criterion_key, None)
+        # `in` before `[]`: Stash.get raises and catches a KeyError for a missing key (a test without evidence).
+        stash = item.stash
+        cid = stash[criterion_key] if criterion_key in stash else None
         attrs = rep.__dict__
         info: dict[str, Any] | None = None
         if cid is not None:
             info = {"criterion": cid}
-            if rep.when != "setup":
-                records = item.stash.get(evidence_key, None)
+            if rep.when != "setup" and evidence_key in stash:
+                records = stash[evidence_key]
                 if records:
                     info["evidence"] = list(records)
             rep.gonogo = info
@@ -312,7 +314,12 @@ class GonogoSession:
         state = self.tests.get(nodeid)
         if state is None:
             state = self.tests[nodeid] = _TestState(cid)
-        state.add(report.when, status, "" if status is Status.PASSED else _message(report), report.duration)
+        if status is Status.PASSED:  # most reports: only the time and whether the call ran (see _TestState.add)
+            if report.when == "call":
+                state.called = True
+            state.duration_s += report.duration
+        else:
+            state.add(report.when, status, _message(report), report.duration)
         if info and "evidence" in info:
             state.evidence = info["evidence"]
 

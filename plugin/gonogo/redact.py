@@ -73,9 +73,8 @@ def might_hold_secret(text: str, secrets: Iterable[str] = ()) -> bool:
 
 def secrets_of(config: pytest.Config) -> tuple[str, ...]:
     """Every secret that the implementations of `pytest_gonogo_secrets` declare (asked once per test)."""
-    cached = config.stash.get(_secrets_key, None)
-    if cached is not None:
-        return cached
+    if _secrets_key in config.stash:  # not Stash.get: it raises and catches a KeyError when absent
+        return config.stash[_secrets_key]
     hook = getattr(config.hook, "pytest_gonogo_secrets", None)
     if hook is None:
         return ()
@@ -89,10 +88,9 @@ def secrets_of(config: pytest.Config) -> tuple[str, ...]:
 
 def forget_secrets(config: pytest.Config) -> None:
     """Ask the hook again at the next redaction (called as each test starts, so late secrets count)."""
-    try:
+    # Usually not asked since the last test (a passing test redacts nothing): spare raising a KeyError.
+    if _secrets_key in config.stash:
         del config.stash[_secrets_key]
-    except KeyError:
-        pass
 
 
 def redact(text: str, config: pytest.Config) -> str:
