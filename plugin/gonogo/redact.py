@@ -13,16 +13,23 @@ MASK = "***"
 # Shorter values would mask ordinary words and digits everywhere.
 MIN_SECRET_LEN = 4
 
-_BUILTIN = (
+# The rules' patterns, compiled at their first use: the trigger below spares most runs from ever needing them
+# (compiling is paid by every pytest run where gonogo is installed, at import).
+_RULES = (
     # A JWT whose middle a repr elided (pytest's saferepr: head "..." tail): the tail holds the signature.
-    (re.compile(r"eyJ[A-Za-z0-9_.-]*?\.\.\.[A-Za-z0-9_.-]*"), MASK),
+    (r"eyJ[A-Za-z0-9_.-]*?\.\.\.[A-Za-z0-9_.-]*", MASK),
     # JWTs first: a bearer token is often one, and either rule alone masks it fully.
-    (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),
-    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + MASK),
-    (re.compile(r"(?i)\b(basic\s+)[A-Za-z0-9+/]{8,}={0,2}"), r"\1" + MASK),
+    (r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", MASK),
+    (r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}", r"\1" + MASK),
+    (r"(?i)\b(basic\s+)[A-Za-z0-9+/]{8,}={0,2}", r"\1" + MASK),
     # `Api-Key: v`, `x-api-key=v`, `"api_key": "v"`: the header or field name stays, the value goes.
-    (re.compile(r"(?i)(api[-_]?key[\"']?\s*[:=]\s*[\"']?)(?!\*\*\*)[^\s\"',;&}]+"), r"\1" + MASK),
+    (r"(?i)(api[-_]?key[\"']?\s*[:=]\s*[\"']?)(?!\*\*\*)[^\s\"',;&}]+", r"\1" + MASK),
 )
+
+
+@functools.cache
+def _builtin() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(pattern), replacement) for pattern, replacement in _RULES)
 
 
 # A cheap first look: text with none of these cannot match a built-in rule (most text, most of the time).
@@ -55,7 +62,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
         text = pattern.sub(MASK, text)
     if _TRIGGER.search(text) is None:
         return text
-    for regex, replacement in _BUILTIN:
+    for regex, replacement in _builtin():
         text = regex.sub(replacement, text)
     return text
 
