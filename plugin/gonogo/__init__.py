@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from gonogo.evidence import Evidence
 from gonogo.inconclusive import Inconclusive
-from gonogo.measures import Baseline, Comparison, Measure
 
 # The public API for conftest authors (see the README, "API for conftest.py").
 from gonogo.plugin import criterion_of, current_evidence, get_runbook, get_settings, selected_stages
@@ -37,3 +38,21 @@ __all__ = [
 from gonogo.findings import Outcome, Reason, ReasonKind, VerdictWarning, WarningKind  # noqa: E402
 
 __all__ += ["Outcome", "Reason", "ReasonKind", "VerdictWarning", "WarningKind"]
+
+if TYPE_CHECKING:
+    from gonogo.measures import Baseline, Comparison, Measure
+
+# Exported lazily: only a run that measured something loads gonogo.measures (the plugin's import is paid by
+# every pytest run where gonogo is installed).
+_LAZY = {"Baseline": "gonogo.measures", "Comparison": "gonogo.measures", "Measure": "gonogo.measures"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gonogo' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

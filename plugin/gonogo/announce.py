@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from gonogo import notify
-from gonogo.notify import Delivery, Message, NotifyError, Plan
 from gonogo.redact import redact
-from gonogo.rollback import RollbackResult
-from gonogo.runbook import Runbook
-from gonogo.settings import Settings
-from gonogo.verdict import Verdict
-from gonogo.view import VerdictView
+
+if TYPE_CHECKING:
+    # gonogo.notify is loaded only by a run that has somewhere to send its end state (see `configure`).
+    from gonogo.notify import Delivery, Message, Plan
+    from gonogo.rollback import RollbackResult
+    from gonogo.runbook import Runbook
+    from gonogo.settings import Settings
+    from gonogo.verdict import Verdict
 
 notifier_key = pytest.StashKey["Notifier"]()
 PLUGIN_NAME = "gonogo-notify"
@@ -33,6 +35,9 @@ class Notifier:
         return list(self.plan.secrets)
 
     def message(self, verdict: Verdict, rollback: RollbackResult | None) -> Message:
+        from gonogo import notify
+        from gonogo.view import VerdictView
+
         view = VerdictView.of(verdict, rollback)
         facts = [*(view.scope[1:] if view.target else view.scope), f"times {view.times}"]
         return notify.compose(
@@ -42,6 +47,9 @@ class Notifier:
 
     def announce(self, verdict: Verdict, rollback: RollbackResult | None) -> tuple[Delivery, ...]:
         """Send the end state to every destination, within the plan's bound; what became of each. Never raises."""
+        from gonogo import notify
+        from gonogo.notify import Delivery
+
         try:
             message = self.message(verdict, rollback)
         except Exception as exc:  # noqa: BLE001 - a notification never changes the run: recorded, not raised
@@ -63,6 +71,8 @@ class Notifier:
             relative = path.resolve().relative_to(self.settings.verdict_json.parent.resolve()).as_posix()
         except ValueError:
             relative = path.name
+        from gonogo import notify
+
         return notify.report_link(self.plan, str(path), relative)
 
 
@@ -72,9 +82,11 @@ def configure(config: pytest.Config, settings: Settings, runbook: Runbook) -> No
     table = runbook.notify
     if not settings.notify or not (settings.notify_urls or (table is not None and table.urls)):
         return None
+    from gonogo import notify
+
     try:
         plan = notify.resolve(settings.notify_urls, table, os.environ, table_name=f"{Path(runbook.path).name} [notify]")
-    except NotifyError as exc:
+    except notify.NotifyError as exc:
         raise pytest.UsageError(f"gonogo: {exc}") from None
     notifier = Notifier(config, settings, plan)
     config.stash[notifier_key] = notifier

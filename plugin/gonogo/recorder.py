@@ -7,17 +7,15 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from gonogo import announce
 from gonogo import rollback as rb
 from gonogo._compat import compile_markexpr, report_option, stop_xdist_controller
-from gonogo.compare import Compared, compare_run, keep
 from gonogo.evidence import evidence_key
 from gonogo.inconclusive import Inconclusive, InconclusiveStatus, exception_types, message_of
-from gonogo.notify import Delivery
 from gonogo.redact import forget_secrets, might_hold_secret, redact, redact_text, secrets_of
 from gonogo.runbook import STAGES, Runbook
 from gonogo.scrub import redact_extras, redact_report, redact_tree
@@ -38,6 +36,9 @@ from gonogo.verdict import (
     fold,
 )
 from gonogo.view import VerdictView
+
+if TYPE_CHECKING:
+    from gonogo.notify import Delivery
 
 criterion_key = pytest.StashKey[str]()
 
@@ -235,13 +236,15 @@ class GonogoSession:
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         rep = yield
-        cid = item.stash.get(criterion_key, None)
+        # `in` before `[]`: Stash.get raises and catches a KeyError for a missing key (a test without evidence).
+        stash = item.stash
+        cid = stash[criterion_key] if criterion_key in stash else None
         attrs = rep.__dict__
         info: dict[str, Any] | None = None
         if cid is not None:
             info = {"criterion": cid}
-            if rep.when != "setup":
-                records = item.stash.get(evidence_key, None)
+            if rep.when != "setup" and evidence_key in stash:
+                records = stash[evidence_key]
                 if records:
                     info["evidence"] = list(records)
             rep.gonogo = info
@@ -311,7 +314,12 @@ class GonogoSession:
         state = self.tests.get(nodeid)
         if state is None:
             state = self.tests[nodeid] = _TestState(cid)
-        state.add(report.when, status, "" if status is Status.PASSED else _message(report), report.duration)
+        if status is Status.PASSED:  # most reports: only the time and whether the call ran (see _TestState.add)
+            if report.when == "call":
+                state.called = True
+            state.duration_s += report.duration
+        else:
+            state.add(report.when, status, _message(report), report.duration)
         if info and "evidence" in info:
             state.evidence = info["evidence"]
 
@@ -391,24 +399,33 @@ class GonogoSession:
             notes.append(VerdictWarning(WarningKind.UNMAPPED_FAILURES, count=self.unmapped_failures))
         records = [state.record(nodeid) for nodeid, state in self.tests.items()]
         stages = selected_stages(self.config.option.markexpr or "")
-        compared = Compared()
-        if self.runbook.limits or any(state.evidence for state in self.tests.values()):
-            # The measures, the last GO's values of them and the runbook's limits, judged as criteria.
+        criteria, extra_records, measures, comparison = [*self.runbook.criteria.values()], [], {}, None
+        if self.runbook.limits or any(record.get("kind") == "measure"
+                                      for state in self.tests.values() for record in state.evidence):
+            # The measures, the last GO's values of them and the runbook's limits, judged as criteria (loaded only
+            # here: a run that measures nothing and has no limits never imports them).
+            from gonogo.compare import compare_run
+
             compared = compare_run(self.runbook, self.settings,
                                    ((nodeid, state.criterion, state.evidence) for nodeid, state in self.tests.items()),
                                    records, stages, target)
+            criteria += compared.criteria
+            extra_records += compared.records
+            measures, comparison = compared.measures, compared.comparison
         self.verdict = fold(
-            [*self.runbook.criteria.values(), *compared.criteria], [*records, *compared.records],
+            criteria, [*records, *extra_records],
             selected_stages=stages, waivers=waivers, session_problems=problems, extra_warnings=notes,
             target=target, started_at=self.started_at, finished_at=utc_now(),
-            measures=compared.measures, comparison=compared.comparison,
+            measures=measures, comparison=comparison,
         )
         self.rollback = rb.perform(self.config, self.verdict, self.settings.rollback,
                                    self.settings.rollback_timeout)
         # After the rollback (the message says what it did), before the reports (they say where it was sent).
         self.notifications = announce.announce(self.config, self.verdict, self.rollback)
         text = self._write_json()
-        if compared.measures and self.settings.history_dir is not None:
+        if measures and self.settings.history_dir is not None:
+            from gonogo.compare import keep
+
             self.history_problem = keep(self.settings, text, self.verdict.word, target)
         code = self.verdict.exit_code
         if self.rollback.failed and self.verdict.outcome is Outcome.NO_GO:

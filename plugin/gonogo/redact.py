@@ -13,16 +13,23 @@ MASK = "***"
 # Shorter values would mask ordinary words and digits everywhere.
 MIN_SECRET_LEN = 4
 
-_BUILTIN = (
+# The rules' patterns, compiled at their first use: the trigger below spares most runs from ever needing them
+# (compiling is paid by every pytest run where gonogo is installed, at import).
+_RULES = (
     # A JWT whose middle a repr elided (pytest's saferepr: head "..." tail): the tail holds the signature.
-    (re.compile(r"eyJ[A-Za-z0-9_.-]*?\.\.\.[A-Za-z0-9_.-]*"), MASK),
+    (r"eyJ[A-Za-z0-9_.-]*?\.\.\.[A-Za-z0-9_.-]*", MASK),
     # JWTs first: a bearer token is often one, and either rule alone masks it fully.
-    (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), MASK),
-    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + MASK),
-    (re.compile(r"(?i)\b(basic\s+)[A-Za-z0-9+/]{8,}={0,2}"), r"\1" + MASK),
+    (r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", MASK),
+    (r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}", r"\1" + MASK),
+    (r"(?i)\b(basic\s+)[A-Za-z0-9+/]{8,}={0,2}", r"\1" + MASK),
     # `Api-Key: v`, `x-api-key=v`, `"api_key": "v"`: the header or field name stays, the value goes.
-    (re.compile(r"(?i)(api[-_]?key[\"']?\s*[:=]\s*[\"']?)(?!\*\*\*)[^\s\"',;&}]+"), r"\1" + MASK),
+    (r"(?i)(api[-_]?key[\"']?\s*[:=]\s*[\"']?)(?!\*\*\*)[^\s\"',;&}]+", r"\1" + MASK),
 )
+
+
+@functools.cache
+def _builtin() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return tuple((re.compile(pattern), replacement) for pattern, replacement in _RULES)
 
 
 # A cheap first look: text with none of these cannot match a built-in rule (most text, most of the time).
@@ -55,7 +62,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
         text = pattern.sub(MASK, text)
     if _TRIGGER.search(text) is None:
         return text
-    for regex, replacement in _BUILTIN:
+    for regex, replacement in _builtin():
         text = regex.sub(replacement, text)
     return text
 
@@ -73,9 +80,8 @@ def might_hold_secret(text: str, secrets: Iterable[str] = ()) -> bool:
 
 def secrets_of(config: pytest.Config) -> tuple[str, ...]:
     """Every secret that the implementations of `pytest_gonogo_secrets` declare (asked once per test)."""
-    cached = config.stash.get(_secrets_key, None)
-    if cached is not None:
-        return cached
+    if _secrets_key in config.stash:  # not Stash.get: it raises and catches a KeyError when absent
+        return config.stash[_secrets_key]
     hook = getattr(config.hook, "pytest_gonogo_secrets", None)
     if hook is None:
         return ()
@@ -89,10 +95,9 @@ def secrets_of(config: pytest.Config) -> tuple[str, ...]:
 
 def forget_secrets(config: pytest.Config) -> None:
     """Ask the hook again at the next redaction (called as each test starts, so late secrets count)."""
-    try:
+    # Usually not asked since the last test (a passing test redacts nothing): spare raising a KeyError.
+    if _secrets_key in config.stash:
         del config.stash[_secrets_key]
-    except KeyError:
-        pass
 
 
 def redact(text: str, config: pytest.Config) -> str:

@@ -8,9 +8,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gonogo.notify import NotifyError, NotifyTable, parse_table
+if TYPE_CHECKING:
+    from gonogo.notify import NotifyTable
 
 STAGES: tuple[str, ...] = ("predeploy", "smoke", "postdeploy", "soak")
 # Stages that run after the deploy: a NO-GO in one of them triggers the rollback playbook.
@@ -142,6 +143,8 @@ def parse_runbook(data: Mapping[str, Any], path: Path) -> Runbook:
     waivers = tuple(_waiver(path, i, body, waivable) for i, body in enumerate(raw_waivers))
     notify = None
     if "notify" in data:
+        from gonogo.notify import NotifyError, parse_table  # only a runbook with a [notify] table needs it
+
         try:
             notify = parse_table(data["notify"], f"{path}: [notify]")
         except NotifyError as exc:

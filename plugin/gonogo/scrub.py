@@ -17,7 +17,7 @@ from gonogo._compat import is_report_repr, report_option, set_writer_stream, ter
 from gonogo.redact import MASK, MIN_SECRET_LEN, redact, redact_text, secrets_of
 
 # A base64 data URI (an inline screenshot): its text is not prose, and masking inside it would corrupt it.
-_DATA_URI = re.compile(r"data:[\w.+/-]+(?:;[\w=.-]+)*;base64,[A-Za-z0-9+/=]+")
+_DATA_URI = r"data:[\w.+/-]+(?:;[\w=.-]+)*;base64,[A-Za-z0-9+/=]+"  # compiled at first use (re's cache)
 # pytest-html's extras whose content is text a person reads (images and videos are bytes).
 _TEXT_EXTRAS = ("html", "json", "text", "url")
 
@@ -142,7 +142,7 @@ def scrub_text(text: str, secrets: tuple[str, ...]) -> str:
     variants = tuple(sorted({f for s in secrets for f in escaped_forms(s)}))
     parts = []
     last = 0
-    for match in _DATA_URI.finditer(text):
+    for match in re.finditer(_DATA_URI, text):
         parts.append(redact_text(text[last:match.start()], variants))
         parts.append(match.group(0))
         last = match.end()

@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # Status and Outcome are part of this module's interface too (`from gonogo.verdict import Status`).
 from gonogo.findings import Outcome, Reason, ReasonKind, Status, VerdictWarning, WarningKind, demanded_by, worst
-from gonogo.measures import Comparison, Measure, measures_of
 from gonogo.runbook import STAGES, Criterion, Waiver
+
+if TYPE_CHECKING:
+    # Imported where a verdict has measures (gonogo.compare, from_json): a run that measures nothing never loads them.
+    from gonogo.measures import Comparison, Measure
 
 # /2: the INCONCLUSIVE word and status, a rollback's `withheld` and its actions' `not_run`.
 SCHEMA = "gonogo.verdict/2"
@@ -185,10 +188,16 @@ class Verdict:
             warnings = tuple(VerdictWarning.from_json(w) for w in data.get("warning_details", ()))
         else:
             reasons, warnings = _from_sentences(data, results)
-        comparison = data.get("comparison")
+        measures: Mapping[str, Measure] = {}
+        comparison: Comparison | None = None
+        if data.get("measures") or data.get("comparison") is not None:
+            from gonogo.measures import Comparison, measures_of
+
+            measures = measures_of(data.get("measures"))
+            if data.get("comparison") is not None:
+                comparison = Comparison.from_json(data["comparison"])
         return cls(Outcome(data["verdict"]), tuple(data.get("stages", ())), results, reasons, warnings,
-                   data.get("target"), data.get("started_at", ""), data.get("finished_at", ""),
-                   measures_of(data.get("measures")), None if comparison is None else Comparison.from_json(comparison))
+                   data.get("target"), data.get("started_at", ""), data.get("finished_at", ""), measures, comparison)
 
 
 def _from_sentences(data: Mapping[str, Any],

@@ -7,12 +7,16 @@ import enum
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
-from gonogo.measures import Baseline, Measure, difference, no_previous_go, number
-from gonogo.notify import FAILED, SENT, Delivery
 from gonogo.rollback import ActionStatus, RollbackMode, RollbackResult
 from gonogo.runbook import Limit, Waiver
 from gonogo.verdict import CriterionResult, Outcome, Status, Verdict
+
+if TYPE_CHECKING:
+    # Loaded only by a run that measured something, or that sent its end state somewhere.
+    from gonogo.measures import Baseline, Measure
+    from gonogo.notify import Delivery
 
 
 class Tone(str, enum.Enum):
@@ -24,8 +28,7 @@ class Tone(str, enum.Enum):
     NEUTRAL = "neutral"
 
 
-@dataclass(frozen=True)
-class _Word:
+class _Word(NamedTuple):
     tone: Tone
     icon: str
     # What the rollback section says when none ran; None: the rollback mode and why it did not trigger.
@@ -44,7 +47,7 @@ _STATUS_ICON = {Status.PASSED: "✅", Status.WAIVED: "⚠️", Status.FAILED: "�
                 Status.INCONCLUSIVE: "🟡", Status.SKIPPED: "⏭️", Status.MISSING: "❔"}
 _ACTION_TONE = {ActionStatus.PLANNED: Tone.NEUTRAL, ActionStatus.DONE: Tone.GOOD, ActionStatus.FAILED: Tone.BAD,
                 ActionStatus.NOT_RUN: Tone.WARN}
-_DELIVERY_TONE = {SENT: Tone.GOOD, FAILED: Tone.WARN}
+_DELIVERY_TONE = {"sent": Tone.GOOD, "failed": Tone.WARN}  # gonogo.notify's SENT and FAILED
 ADVISORY = "(advisory)"
 NOT_IN_RUN = "(not in this run)"
 WAIVER_CURRENT, WAIVER_EXPIRED = "current", "EXPIRED (ignored)"
@@ -60,8 +63,7 @@ class Line:
     tone: Tone
 
 
-@dataclass(frozen=True)
-class CriterionRow:
+class CriterionRow(NamedTuple):
     id: str
     advisory: str  # ADVISORY for a criterion that never blocks, else ""
     title: str
@@ -79,8 +81,7 @@ class CriterionRow:
         return f"{self.id} {self.advisory}".rstrip()
 
 
-@dataclass(frozen=True)
-class WaiverRow:
+class WaiverRow(NamedTuple):
     criterion: str
     scope: str  # NOT_IN_RUN when its criterion was not judged in this run, else ""
     reason: str
@@ -89,15 +90,13 @@ class WaiverRow:
     state: Line
 
 
-@dataclass(frozen=True)
-class ActionRow:
+class ActionRow(NamedTuple):
     name: str
     status: Line
     detail: str
 
 
-@dataclass(frozen=True)
-class RollbackView:
+class RollbackView(NamedTuple):
     title: str  # "rollback (plan)", or "rollback" when none was asked for
     # "scopes backend, 1 action(s)", "GO: nothing to roll back", "not triggered (...)", "not run: ...; would roll
     # back scopes backend, 1 action(s)"
@@ -136,8 +135,7 @@ class ComparisonView:
     rows: tuple[ComparisonRow, ...]
 
 
-@dataclass(frozen=True)
-class VerdictView:
+class VerdictView(NamedTuple):
     """Everything an output shows, worded once; renderers only lay it out."""
 
     word: str
@@ -245,7 +243,11 @@ def end_state(word: str, rollback: RollbackView | None) -> str:
     if ActionStatus.PLANNED.value in statuses:
         return f"{word}, rollback planned"
     return word
+
+
 def _comparison(verdict: Verdict) -> ComparisonView:
+    from gonogo.measures import no_previous_go
+
     comparison = verdict.comparison
     target = comparison.target if comparison is not None else verdict.target
     baselines = comparison.baselines if comparison is not None else {}
@@ -269,6 +271,8 @@ def _comparison(verdict: Verdict) -> ComparisonView:
 
 def _comparison_row(name: str, measure: Measure | None, base: Baseline | None, limit: Limit | None,
                     result: CriterionResult | None) -> ComparisonRow:
+    from gonogo.measures import difference, number
+
     unit = measure.unit if measure is not None else (base.unit if base is not None else "")
     when = ""
     if base is not None:
