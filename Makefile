@@ -9,8 +9,11 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST_LOWEST ?= 8.0.2
 LOWEST := .venv-lowest
 LOWEST_STAMP := $(LOWEST)/.installed-stamp
-# The project's own tests: two workers, one file per worker (pytest-dependency chains stay together).
+# The project's own tests: three workers (the sandbox tests wait on servers much of the time), one file per
+# worker (a module's sandbox and its ordered steps stay together); the slowest tests printed.
 TEST_ARGS ?= -n 3 --dist loadfile --durations=25
+# The two venvs (and the system packages) are set up side by side.
+MAKEFLAGS += -j2
 
 .PHONY: setup sysdeps lint test demo clean
 
