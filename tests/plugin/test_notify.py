@@ -4,15 +4,14 @@ stated bound and changes nothing else."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
+from _receiver import Receiver, json_receiver
 
 from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_ROLLBACK_FAILED, EXIT_USAGE, notify
 from gonogo.notify import RETRY_WAIT_S, NotifyTable, Plan, resolve
@@ -61,42 +60,10 @@ def test_frontend():
 """
 
 
-@dataclass
-class Receiver:
-    """A local webhook: records each JSON body it is sent."""
-
-    port: int
-    messages: list[dict] = field(default_factory=list)
-    headers: list[dict] = field(default_factory=list)
-
-    def url(self, path: str = "/hook") -> str:
-        return f"json://127.0.0.1:{self.port}{path}"
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    box: list[Receiver] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            box[0].messages.append(json.loads(body))
-            box[0].headers.append(dict(self.headers))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    box.append(Receiver(server.server_address[1]))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield box[0]
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with json_receiver() as found:
+        yield found
 
 
 @pytest.fixture

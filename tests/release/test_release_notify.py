@@ -4,13 +4,12 @@ down changes nothing but its record; the stage runs send none; a bad --notify is
 
 from __future__ import annotations
 
-import http.server
 import json
 import socket
-import threading
 
 import pytest
 from _conductor import fake_steps, make_context
+from _receiver import json_receiver
 
 from gonogo import EXIT_GO, EXIT_INCONCLUSIVE, EXIT_NO_GO, EXIT_ROLLBACK_FAILED, EXIT_USAGE
 from gonogo import notify as gonogo_notify
@@ -30,27 +29,8 @@ def _rolled(status: str) -> dict:
 
 @pytest.fixture
 def receiver():
-    messages: list[dict] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            messages.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.messages = messages
-    server.url = f"json://127.0.0.1:{server.server_address[1]}/release"
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with json_receiver() as found:
+        yield found
 
 
 @pytest.fixture
@@ -87,7 +67,7 @@ def _notify_events(ctx) -> list[str]:
       "- vercel-ready inconclusive: ServerError: vercel answered 503"]),
 ], ids=["go", "no-go-rolled-back", "no-go-rollback-failed", "held"])
 def test_each_end_state_sends_one_message(ctx, monkeypatch, receiver, outcomes, code, headline, lines):
-    _notify_to(ctx, receiver.url)
+    _notify_to(ctx, receiver.url())
     fake_steps(monkeypatch, outcomes)
     assert conductor.drive(ctx) == code
     [message] = receiver.messages
@@ -102,19 +82,19 @@ def test_each_end_state_sends_one_message(ctx, monkeypatch, receiver, outcomes, 
     assert SECRET not in json.dumps(message)
     # Journaled, printed and on the release page; the release is what it would have been without it.
     [event] = _notify_events(ctx)
-    assert event.startswith(f"sent {receiver.url} (1 attempt, ")
-    assert f"notify: sent {receiver.url}" in ctx.out.getvalue()
-    assert f"sent {receiver.url}" in (ctx.release_dir / "release.html").read_text()
+    assert event.startswith(f"sent {receiver.url()} (1 attempt, ")
+    assert f"notify: sent {receiver.url()}" in ctx.out.getvalue()
+    assert f"sent {receiver.url()}" in (ctx.release_dir / "release.html").read_text()
     assert release.exit_code == code
 
 
 def test_resume_after_a_hold_and_abandon_each_send_their_own(ctx, monkeypatch, receiver, fake_sandbox):
-    _notify_to(ctx, receiver.url)
+    _notify_to(ctx, receiver.url())
     fake_steps(monkeypatch, {"smoke": [Result("held", "INCONCLUSIVE", "INCONCLUSIVE: render answered 503")]})
     assert conductor.drive(ctx) == EXIT_INCONCLUSIVE
     ctx.journal.end_session()
     args = type("Args", (), {"target": str(fake_sandbox), "journal": ctx.journal.spec,
-                             "notify": [receiver.url], "no_notify": False})()
+                             "notify": [receiver.url()], "no_notify": False})()
     assert commands.abandon(args) == 0
     assert [m["title"].split(":")[0] for m in receiver.messages] == ["INCONCLUSIVE, release held", "ABANDONED"]
     assert "abandoned at smoke (held)" in receiver.messages[1]["message"]
