@@ -6,11 +6,11 @@ against the last GO on the target, the soak window's chart, the rollback.
 """
 from __future__ import annotations
 
-import base64
 import html
 import os
 from pathlib import Path
 
+from gonogo.html_render import read_image
 from release.journal import Journal, Release, parse_iso
 from release.progress import seconds
 from release.view import build, page_path
@@ -78,23 +78,13 @@ def _timeline(view: dict) -> str:
     return f'<svg width="{WIDTH}" height="{height + 10}" role="img">{"".join(rows)}{axis}</svg>'
 
 
-def _embedded(path: str) -> str | None:
-    """The file as base64, or None when it is gone or too large to embed."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read(CHART_LIMIT + 1)
-    except OSError:
-        return None
-    return base64.b64encode(data).decode("ascii") if data and len(data) <= CHART_LIMIT else None
-
-
 def _charts(view: dict, page_dir: Path) -> str:
     """Each stage attempt's charts (the soak window), as an <img> of the SVG: nothing in it can run."""
     parts = []
     for a in view["attempts"]:
         label = f"{a['letter']} {a['name']}" + (f" #{a['attempt']}" if a["attempt"] > 1 else "")
         for chart in (a.get("evidence") or {}).get("charts") or []:
-            data = _embedded(chart["path"])
+            data = read_image(chart["path"], CHART_LIMIT)
             caption = f"{_e(label)}: {_e(chart.get('title'))}"
             if data is None:
                 parts.append(f"<p class=muted>{caption}: {_link(chart['path'], page_dir, 'chart')} (not embedded)</p>")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from gonogo import html_render as render
+from gonogo.html_render import read_image
 from gonogo.redact import redact
 from gonogo.verdict import Status
 from gonogo.view import VerdictView
@@ -17,21 +17,6 @@ if TYPE_CHECKING:
     from gonogo.recorder import GonogoSession
 
 # Larger images are listed by name: the report must stay small enough to open and to mail.
-IMAGE_LIMIT = 5 * 1024 * 1024
-
-
-def read_image(path: str) -> str | None:
-    """The file as base64, or None when it is gone, unreadable or too large to embed."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read(IMAGE_LIMIT + 1)
-    except OSError:
-        return None
-    if not data or len(data) > IMAGE_LIMIT:
-        return None
-    return base64.b64encode(data).decode("ascii")
-
-
 class HtmlSummary:
     """Registered on the controller only when pytest-html is present; the verdict is final before it renders."""
 

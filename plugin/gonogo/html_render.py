@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html as _html
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -174,6 +175,21 @@ def _measure(record: Mapping[str, Any], esc: Escape) -> str:
     unit = f" {record.get('unit')}" if record.get("unit") else ""
     return (f'<div class="gonogo-ev"><span class="label">Measure</span> {esc(record.get("name"))} = '
             f'<b>{esc(record.get("value"))}{esc(unit)}</b> ({esc(record.get("better"))} is better)</div>')
+
+
+IMAGE_LIMIT = 5 * 1024 * 1024
+
+
+def read_image(path: str, limit: int = IMAGE_LIMIT) -> str | None:
+    """The file as base64 (to embed as a data URI), or None when it is gone, unreadable or over `limit` bytes."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError:
+        return None
+    if not data or len(data) > limit:
+        return None
+    return base64.b64encode(data).decode("ascii")
 
 
 def _file(record: Mapping[str, Any], esc: Escape, read_image: Callable[[str], str | None]) -> str:
