@@ -8,12 +8,11 @@ The targets are the suites' own (`harness.target.load_target`); what production 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gonogo import redact_text
+from gonogo import redact_tree
 from gonogo.runbook import Runbook, RunbookError, load_runbook
 from harness.target import Target, TargetError, load_target
 from release.context import REPO_ROOT, Settings, secrets_of
@@ -128,15 +127,5 @@ class Workspace:
 
     def mask(self, value: Any) -> Any:
         """`value` with every known secret, and gonogo's built-in credential patterns, replaced by ***."""
-        secrets = self.secrets
-        return _mask(value, secrets)
+        return redact_tree(value, self.secrets)
 
-
-def _mask(value: Any, secrets: Iterable[str]) -> Any:
-    if isinstance(value, str):
-        return redact_text(value, secrets)
-    if isinstance(value, dict):
-        return {_mask(k, secrets): _mask(v, secrets) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_mask(v, secrets) for v in value]
-    return value

@@ -9,7 +9,7 @@ from gonogo.inconclusive import Inconclusive
 
 # The public API for conftest authors (see the README, "API for conftest.py").
 from gonogo.plugin import criterion_of, current_evidence, get_runbook, get_settings, selected_stages
-from gonogo.redact import redact, redact_text
+from gonogo.redact import redact, redact_text, redact_tree
 from gonogo.rollback import RollbackAction, RollbackMode, RollbackResult
 from gonogo.runbook import POST_DEPLOY_STAGES, STAGES, Criterion, Limit, Runbook, Waiver
 from gonogo.settings import Settings
@@ -31,7 +31,8 @@ __all__ = [
     "POST_DEPLOY_STAGES", "Baseline", "Comparison", "Criterion", "CriterionResult", "Evidence", "Inconclusive",
     "Limit", "Measure", "RollbackAction",
     "RollbackMode", "RollbackResult", "Runbook", "Settings", "Status", "TestRecord", "Verdict", "Waiver",
-    "criterion_of", "current_evidence", "get_runbook", "get_settings", "redact", "redact_text", "selected_stages",
+    "criterion_of", "current_evidence", "get_runbook", "get_settings", "redact", "redact_text", "redact_tree",
+    "selected_stages",
 ]
 
 # The verdict's word and its typed reasons and warnings (what a rollback hook gets in `verdict`).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -98,6 +99,18 @@ def forget_secrets(config: pytest.Config) -> None:
     # Usually not asked since the last test (a passing test redacts nothing): spare raising a KeyError.
     if _secrets_key in config.stash:
         del config.stash[_secrets_key]
+
+
+def redact_tree(value: Any, secrets: Iterable[str]) -> Any:
+    """Plain data (a JSON value: dicts, lists, tuples, strings) with every string masked, keys too; tuples come back
+    as lists, as JSON would write them."""
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, dict):
+        return {redact_tree(k, secrets): redact_tree(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_tree(v, secrets) for v in value]
+    return value
 
 
 def redact(text: str, config: pytest.Config) -> str:

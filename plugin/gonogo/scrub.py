@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from gonogo._compat import is_report_repr, report_option, set_writer_stream, terminal_writer, writer_stream
-from gonogo.redact import MASK, MIN_SECRET_LEN, redact, redact_text, secrets_of
+from gonogo.redact import MASK, MIN_SECRET_LEN, redact, redact_text, redact_tree, secrets_of
 
 # A base64 data URI (an inline screenshot): its text is not prose, and masking inside it would corrupt it.
 _DATA_URI = r"data:[\w.+/-]+(?:;[\w=.-]+)*;base64,[A-Za-z0-9+/=]+"  # compiled at first use (re's cache)
@@ -113,16 +113,6 @@ def redact_extras(extras: Iterable[dict[str, Any]], secrets: tuple[str, ...]) ->
             extra = {**extra, "content": redact_tree(content, secrets)}
         clean.append(extra)
     return clean
-
-
-def redact_tree(value: Any, secrets: tuple[str, ...]) -> Any:
-    if isinstance(value, str):
-        return redact_text(value, secrets)
-    if isinstance(value, dict):
-        return {k: redact_tree(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_tree(v, secrets) for v in value]
-    return value
 
 
 def escaped_forms(secret: str) -> set[str]:

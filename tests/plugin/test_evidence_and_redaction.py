@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gonogo import EXIT_GO, EXIT_NO_GO, redact_text
+from gonogo import EXIT_GO, EXIT_NO_GO, redact_text, redact_tree
 
 TOKEN = "s3cr3t-render-key-123"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvd25lciJ9.c2lnbmF0dXJl"
@@ -126,3 +126,9 @@ def test_frontend():
 )
 def test_redact_text(text: str, expected: str) -> None:
     assert redact_text(text, [TOKEN, "ab"]) == expected
+
+
+def test_redact_tree_masks_every_string_of_plain_data_keys_and_tuples_too() -> None:
+    secret = "tok-TREE-1234"
+    data = {"a": [f"x {secret}", (secret, 3)], f"key {secret}": {"n": None, "s": secret}}
+    assert redact_tree(data, [secret]) == {"a": ["x ***", ["***", 3]], "key ***": {"n": None, "s": "***"}}
