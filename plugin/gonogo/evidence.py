@@ -21,6 +21,17 @@ _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", 
 BETTER = ("higher", "lower")
 
 evidence_key = pytest.StashKey[list[dict[str, Any]]]()
+# The ids of the items holding an evidence list: a test's report asks this set, not its stash (cheaper, per report).
+holders_key = pytest.StashKey[set[int]]()
+
+
+def records_of(item: pytest.Item) -> list[dict[str, Any]]:
+    """An item's evidence records, the list made at first use (and its item noted on the config)."""
+    stash = item.stash
+    if evidence_key not in stash:
+        stash[evidence_key] = []
+        item.config.stash.setdefault(holders_key, set()).add(id(item))
+    return stash[evidence_key]
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -114,5 +125,4 @@ class Evidence:
 @pytest.fixture
 def evidence(request: pytest.FixtureRequest) -> Evidence:
     """Keep evidence for the verdict report; it is kept even when the test then fails."""
-    records = request.node.stash.setdefault(evidence_key, [])
-    return Evidence(request.config, records)
+    return Evidence(request.config, records_of(request.node))

@@ -52,10 +52,11 @@ class HtmlSummary:
         # report carries every record, including what fixtures kept at teardown (a screenshot).
         if report.when != "teardown":
             return
-        info = getattr(report, "gonogo", None)
-        if not info or "criterion" not in info:
+        # A passing report without evidence carries nothing: its criterion is the recorder's to say.
+        info = getattr(report, "gonogo", None) or {}
+        cid = info.get("criterion") or self.recorder.nodemap.get(report.nodeid)
+        if cid is None:
             return
-        cid = info["criterion"]
         criterion = self.recorder.runbook.criteria.get(cid)
         stage = criterion.stage if criterion is not None else ""
         # Inconclusive in this teardown, or earlier (the recorder has folded setup and call by now).

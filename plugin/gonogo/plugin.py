@@ -8,7 +8,7 @@ import pytest
 
 from gonogo import announce, cmdline, hookspecs, markdown
 from gonogo._compat import ask_for_report, report_option
-from gonogo.evidence import Evidence, evidence, evidence_key  # noqa: F401 - the fixture, registered here
+from gonogo.evidence import Evidence, evidence  # noqa: F401 - the fixture, registered here
 from gonogo.recorder import GonogoSession, criterion_key, marked_criterion
 from gonogo.recorder import selected_stages as recorder_selected_stages
 from gonogo.runbook import STAGES, Runbook, RunbookError, load_runbook
@@ -78,8 +78,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     recorder = config.stash.get(recorder_key, None)
     if recorder is not None:
-        for name in ("gonogo-html", "gonogo-markdown", "gonogo-scrub", "gonogo-inconclusive", announce.PLUGIN_NAME,
-                     "gonogo-session"):
+        for name in ("gonogo-html", "gonogo-markdown", "gonogo-scrub", "gonogo-inconclusive", "gonogo-worker-reports",
+                     announce.PLUGIN_NAME, "gonogo-session"):
             plugin = config.pluginmanager.get_plugin(name)
             if plugin is not None:
                 config.pluginmanager.unregister(plugin)
@@ -136,13 +136,14 @@ def criterion_of(item: pytest.Item) -> str | None:
 
 
 def current_evidence(config: pytest.Config) -> Evidence | None:
-    """The evidence of the test running now (setup to teardown), or None between tests or when inactive.
+    """The evidence of the test running now (setup to teardown), or None before the tests start or when inactive.
 
     For session-scoped resources (an HTTP client shared by many tests) that record what they see in the
-    evidence of whichever test is using them.
+    evidence of whichever test is using them. What is recorded while a test is set up (its fixtures, session
+    ones included) is that test's; what is recorded after the last test's teardown is kept by none.
     """
     recorder = config.stash.get(recorder_key, None)
-    item = recorder.current if recorder is not None else None
-    if item is None:
+    records = recorder.current_records() if recorder is not None else None
+    if records is None:
         return None
-    return Evidence(config, item.stash.setdefault(evidence_key, []))
+    return Evidence(config, records)

@@ -14,9 +14,9 @@ import pytest
 from gonogo import announce
 from gonogo import rollback as rb
 from gonogo._compat import compile_markexpr, report_option, stop_xdist_controller
-from gonogo.evidence import evidence_key
+from gonogo.evidence import evidence_key, holders_key, records_of
 from gonogo.inconclusive import Inconclusive, InconclusiveStatus, exception_types, message_of
-from gonogo.redact import forget_secrets, might_hold_secret, redact, redact_text, secrets_of
+from gonogo.redact import asked_secrets, might_hold_secret, redact, redact_text, secrets_of
 from gonogo.runbook import STAGES, Runbook
 from gonogo.scrub import redact_extras, redact_report, redact_tree
 from gonogo.settings import Settings
@@ -49,6 +49,7 @@ _BY_CATEGORY = {"passed": Status.PASSED, "": Status.PASSED, "failed": Status.FAI
 # of a criterion; lower is worse.
 _RANK = {status: n for n, status in enumerate(SEVERITY)}
 _NOT_PROVEN = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE)
+_PASSED = Status.PASSED  # a global, not the class attribute lookup an enum member costs (per report)
 _PHASES = ("setup", "call", "teardown")
 _MESSAGE_LIMIT = 300
 
@@ -148,10 +149,22 @@ class GonogoSession:
         self.unmapped_failures = 0
         self.interrupted: str | None = None
         self.session: pytest.Session | None = None
-        self.html_report = False  # pytest-html writes a report: its extras are masked as they arrive
+        self.mask_extras = False  # pytest-html writes a report: its extras are masked as they are made
         self.distributed = False  # the xdist controller: reports come from workers
-        # The test running now (setup to teardown), for `gonogo.current_evidence`.
+        # The test running now (setup report to teardown report) and what was recorded before its setup report
+        # (see current_records), for `gonogo.current_evidence`.
         self.current: pytest.Item | None = None
+        self.pending: list[dict[str, Any]] = []
+        self._running_item: pytest.Item | None = None  # and its state: see _state_of
+        self._running_state: _TestState | None = None
+        # id() of the items bound to a criterion (see _bind) and of those holding evidence (gonogo.evidence):
+        # asked for every report, cheaper than their stashes.
+        self._mapped: set[int] = set()
+        self._holders = config.stash.setdefault(holders_key, set())
+        self._secrets = asked_secrets(config)
+        # What the collectors above an item are marked with (see _marks_above).
+        self._above: dict[int, tuple[tuple[str, ...], Any]] = {}
+        self.collected = False
         # What makes a failed test inconclusive (the hook is asked at session start) and whether the terminal
         # was told how to show one (at the first, see InconclusiveStatus).
         self.inconclusive: tuple[type[BaseException], ...] = (Inconclusive,)
@@ -187,15 +200,41 @@ class GonogoSession:
             rep.result = []
         return rep
 
+    def _marks_above(self, parent: pytest.Collector | None) -> tuple[tuple[str, ...], Any]:
+        """The stage markers (closest first) and the closest criterion marker of a collector and those above it:
+        item.iter_markers()'s walk, made once per collector, not once per item (collectors live for the session)."""
+        key = id(parent)
+        found = self._above.get(key)
+        if found is None:
+            stages: list[str] = []
+            mark = None
+            node = parent
+            while node is not None:
+                for m in node.own_markers:
+                    if m.name in STAGES:
+                        if m.name not in stages:
+                            stages.append(m.name)
+                    elif m.name == "criterion" and mark is None:
+                        mark = m
+                node = node.parent
+            found = self._above[key] = (tuple(stages), mark)
+        return found
+
     def _bind(self, item: pytest.Item) -> str | None:
         stages: list[str] = []
         mark = None
-        for m in item.iter_markers():  # one walk, closest first
+        for m in item.own_markers:
             if m.name in STAGES:
                 if m.name not in stages:
                     stages.append(m.name)
             elif m.name == "criterion" and mark is None:
                 mark = m
+        above, above_mark = self._marks_above(item.parent)
+        for name in above:
+            if name not in stages:
+                stages.append(name)
+        if mark is None:
+            mark = above_mark
         if mark is None:
             if stages:
                 return (f"{item.nodeid}: marked {stages[0]} but names no criterion; "
@@ -213,45 +252,107 @@ class GonogoSession:
             # The criterion decides the stage, so `-m smoke` selects this test too.
             item.add_marker(stage)
         item.stash[criterion_key] = cid
+        self._mapped.add(id(item))
         item.user_properties.extend([("criterion", cid), ("stage", stage)])
+        # Every report finds its criterion here (a passing one carries nothing; a worker sends the map once).
+        self.nodemap[item.nodeid] = cid
         return None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.nodemap = {i.nodeid: i.stash[criterion_key] for i in session.items if criterion_key in i.stash}
+        self.collected = True
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
-        self.current = item
-        # The secrets hook is asked again at this test's first redaction (a fixture may know new ones).
-        forget_secrets(self.config)
-        try:
-            return (yield)
-        finally:
-            self.current = None
+    def current_records(self) -> list[dict[str, Any]] | None:
+        """Where evidence of the test running now goes: its own list from its setup report to its teardown
+        report; during its setup (fixtures, including session ones set up for it), a list handed to it at
+        its setup report. None before the tests start. No hook runs at a test's start, so none is paid for."""
+        item = self.current
+        if item is not None:
+            return records_of(item)
+        return self.pending if self.collected else None
 
     # -- reports: plain data on them, redacted failures ------------------------------------------------
 
     # Outermost: every other plugin has made its part of the report, and the failure message is taken
-    # from the report before redaction flattens it. Runs for every phase of every test: kept lean.
+    # from the report before redaction flattens it. Runs for every phase of every test, and is where a run
+    # without xdist records them (no logreport hook of its own: one hook call per report, not two). A report
+    # with nothing to mask, no evidence and no message (most of them) is only counted.
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         rep = yield
-        # `in` before `[]`: Stash.get raises and catches a KeyError for a missing key (a test without evidence).
+        when = rep.when
         stash = item.stash
+        if when == "setup":
+            # The test is current from here to its teardown report; what its setup recorded is its own.
+            self.current = item
+            if self.pending:
+                records_of(item).extend(self.pending)
+                self.pending = []
+        records = stash[evidence_key] if when != "setup" and id(item) in self._holders else None
+        props = rep.user_properties
+        if (rep.longrepr is None and not records and not rep.sections and "wasxfail" not in rep.__dict__
+                and (not props or (len(props) == 2 and id(item) in self._mapped))):
+            # Passed, silent, nothing kept, no property but gonogo's own two (criterion, stage; see _bind).
+            status, category = _PASSED, ""
+        else:
+            self._annotate(rep, stash, call, records)
+            status, category = self._classify(rep)
+        if self.mask_extras:
+            # Before pytest-html reads them (its trylast logreport, on the controller: they cross xdist masked).
+            extras = rep.__dict__.get("extras")
+            if extras:
+                rep.extras = redact_extras(extras, secrets_of(self.config))
+        if when == "teardown":
+            self.current = None
+            # The secrets hook is asked again at the next test's first redaction (a fixture may know new ones).
+            self._secrets.forget()
+        if self.is_worker:
+            if not self._map_sent:
+                # The controller has no items; its reports find their criterion (and a crashed worker's test its
+                # own) through this map, sent once with the worker's first report.
+                rep.gonogo_map = dict(self.nodemap)
+                self._map_sent = True
+            if status is not _PASSED:
+                self._judge(rep, status, category)
+            if when == "teardown" and self.abort_file and os.path.exists(self.abort_file):
+                self._abort("abort requested by the controller")
+        elif status is _PASSED:
+            # Most reports: only the time and whether the call ran (see _TestState.add), on the state of the
+            # test running now, found once per test.
+            state = self._running_state if self._running_item is item else self._state_of(rep.nodeid, item)
+            if state is not None:
+                if when == "call":
+                    state.called = True
+                state.duration_s += rep.duration
+                info = rep.__dict__.get("gonogo")
+                if info and "evidence" in info:
+                    state.evidence = info["evidence"]
+        else:
+            self._judge(rep, status, category)
+        return rep
+
+    def _state_of(self, nodeid: str, item: pytest.Item | None = None) -> _TestState | None:
+        """The state of a test of the runbook (made at its first report), None for a test outside it."""
+        state = self.tests.get(nodeid)
+        if state is None:
+            cid = self.nodemap.get(nodeid)
+            if cid is None:
+                return None
+            state = self.tests[nodeid] = _TestState(cid)
+        if item is not None:
+            self._running_item, self._running_state = item, state
+        return state
+
+    def _annotate(self, rep: pytest.TestReport, stash: pytest.Stash, call: pytest.CallInfo[None],
+                  records: list[dict[str, Any]] | None) -> None:
+        """A report that says something: its criterion, evidence, message and inconclusiveness as plain data
+        (report.gonogo, which crosses xdist), and its text masked for every reader."""
         cid = stash[criterion_key] if criterion_key in stash else None
-        attrs = rep.__dict__
         info: dict[str, Any] | None = None
         if cid is not None:
             info = {"criterion": cid}
-            if rep.when != "setup" and evidence_key in stash:
-                records = stash[evidence_key]
-                if records:
-                    info["evidence"] = list(records)
+            if records:
+                info["evidence"] = list(records)
             rep.gonogo = info
-            if self.is_worker and not self._map_sent:
-                # The controller has no items; a crashed worker's test is attributed through this map.
-                rep.gonogo_map = dict(self.nodemap)
-                self._map_sent = True
         if rep.outcome == "failed" and isinstance(getattr(call.excinfo, "value", None), self.inconclusive):
             # Classified where the test ran (an xdist worker has the exception, the controller only its text)
             # and carried as plain data; outside any criterion too, so the terminal shows it the same.
@@ -259,7 +360,7 @@ class GonogoSession:
                 info = rep.gonogo = {}
             info["inconclusive"] = True
             info["message"] = redact_text(message_of(call.excinfo.value), secrets_of(self.config))
-        elif info is not None and (rep.longrepr is not None or "wasxfail" in attrs):
+        elif info is not None and (rep.longrepr is not None or "wasxfail" in rep.__dict__):
             # Taken before the long report is flattened by redaction, and redacted itself.
             info["message"] = redact_text(_message(rep), secrets_of(self.config))
         # Masked for every reader (the terminal, JUnit, pytest-html): the long report, captured output and
@@ -268,58 +369,46 @@ class GonogoSession:
         if rep.longrepr is not None or rep.sections or len(rep.user_properties) > own:
             # Structure kept, so the terminal's crash line and JUnit's failure message stay short.
             redact_report(rep, secrets_of(self.config))
-        return rep
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         if self.abort_file:
             node.workerinput["gonogo_abort_file"] = self.abort_file
 
-    # Before pytest-html reads a report's extras (its trylast logreport), on the controller, where it runs.
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        attrs = report.__dict__
-        if self.html_report:
-            extras = attrs.get("extras")
-            if extras:
-                report.extras = redact_extras(extras, secrets_of(self.config))
-        if self.is_worker:
-            if self.abort_file and report.when == "teardown" and os.path.exists(self.abort_file):
-                self._abort("abort requested by the controller")
-        elif self.distributed:
-            extra = attrs.get("gonogo_map")
-            if extra:
-                self.nodemap.update(extra)
-        info = attrs.get("gonogo")
-        cid = info.get("criterion") if info else self.nodemap.get(report.nodeid)
-        if report.outcome == "passed" and "wasxfail" not in attrs and report.when in _PHASES:
-            status, category = Status.PASSED, ""  # most reports: no hook to ask
-        else:
-            status, category = self._classify(report)
+    def _judge(self, report: pytest.TestReport, status: Status, category: str) -> None:
+        """Fold one report into its test's outcome (on the controller); stop the run on an abort criterion."""
+        nodeid = report.nodeid
+        if status is Status.PASSED:
+            state = None if self.is_worker else self._state_of(nodeid)
+            if state is not None:
+                if report.when == "call":
+                    state.called = True
+                state.duration_s += report.duration
+                info = report.__dict__.get("gonogo")
+                if info and "evidence" in info:
+                    state.evidence = info["evidence"]
+            return
+        when = report.when
+        info = report.__dict__.get("gonogo")
+        cid = (info.get("criterion") if info else None) or self.nodemap.get(nodeid)
         if cid is None:
             if status in _NOT_PROVEN:  # a failed report for pytest: its exit status is kept on GO
                 self.unmapped_failures += 1
-                if report.when not in _PHASES:
-                    self.problems.append(Reason(ReasonKind.WORKER_CRASHED, test=report.nodeid,
-                                                message=_message(report)))
+                if when not in _PHASES:
+                    self.problems.append(Reason(ReasonKind.WORKER_CRASHED, test=nodeid, message=_message(report)))
             return
         if status in (Status.FAILED, Status.ERROR) and self.runbook.criteria[cid].abort:
-            self._abort(f"abort criterion {cid} {status.value} in {report.nodeid}")
+            self._abort(f"abort criterion {cid} {status.value} in {nodeid}")
         if self.is_worker:
             return
         if category == "rerun":
-            self.tests.pop(report.nodeid, None)
+            self.tests.pop(nodeid, None)
+            self._running_item = self._running_state = None
             return
-        nodeid = report.nodeid
         state = self.tests.get(nodeid)
         if state is None:
             state = self.tests[nodeid] = _TestState(cid)
-        if status is Status.PASSED:  # most reports: only the time and whether the call ran (see _TestState.add)
-            if report.when == "call":
-                state.called = True
-            state.duration_s += report.duration
-        else:
-            state.add(report.when, status, _message(report), report.duration)
+        state.add(when, status, _message(report), report.duration)
         if info and "evidence" in info:
             state.evidence = info["evidence"]
 
@@ -358,9 +447,11 @@ class GonogoSession:
         self.inconclusive = exception_types(self.config)
         # What the per-report hooks need to look at (they run for every phase of every test).
         plugins = self.config.pluginmanager
-        self.html_report = (not self.is_worker and plugins.hasplugin("html")
-                            and report_option(self.config, "html") is not None)
+        self.mask_extras = plugins.hasplugin("html") and report_option(self.config, "html") is not None
         self.distributed = not self.is_worker and plugins.has_plugin("dsession")
+        if self.distributed:
+            # The xdist controller makes no report: it folds those the workers send.
+            plugins.register(_WorkerReports(self), "gonogo-worker-reports")
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed and not self.is_worker:
@@ -469,3 +560,27 @@ class GonogoSession:
             terminalreporter.write_line(redact_text(line, secrets), **markup)
         if self.history_problem:
             terminalreporter.write_line(self.history_problem, yellow=True)
+
+
+class _WorkerReports:
+    """The xdist controller's view of the reports its workers send (registered only there)."""
+
+    def __init__(self, recorder: GonogoSession) -> None:
+        self.recorder = recorder
+
+    # Before pytest-html reads a report's extras (its trylast logreport) and the terminal shows it.
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        recorder = self.recorder
+        attrs = report.__dict__
+        extra = attrs.get("gonogo_map")
+        if extra:
+            recorder.nodemap.update(extra)
+        if recorder.mask_extras:
+            extras = attrs.get("extras")
+            if extras:
+                report.extras = redact_extras(extras, secrets_of(recorder.config))
+        if report.outcome == "passed" and "wasxfail" not in attrs and report.when in _PHASES:
+            recorder._judge(report, Status.PASSED, "")
+        else:
+            recorder._judge(report, *recorder._classify(report))

@@ -36,8 +36,8 @@ def _builtin() -> tuple[tuple[re.Pattern[str], str], ...]:
 # A cheap first look: text with none of these cannot match a built-in rule (most text, most of the time).
 _TRIGGER = re.compile(r"(?i)eyJ|bearer|basic|api[-_]?key")
 _TRIGGER_WORDS = ("eyj", "bearer", "basic", "api-key", "api_key", "apikey")
-# The hook's answer, asked once per test at most (see `forget_secrets`), not at every one of the many redactions.
-_secrets_key = pytest.StashKey[tuple[str, ...]]()
+# The hook's answer, asked once per test at most (forgotten after each test), not at every one of the many redactions.
+_secrets_key = pytest.StashKey["AskedSecrets"]()
 
 
 def _spellings(secret: str) -> set[str]:
@@ -79,26 +79,41 @@ def might_hold_secret(text: str, secrets: Iterable[str] = ()) -> bool:
     return any(word in low for word in _TRIGGER_WORDS)
 
 
-def secrets_of(config: pytest.Config) -> tuple[str, ...]:
-    """Every secret that the implementations of `pytest_gonogo_secrets` declare (asked once per test)."""
+class AskedSecrets:
+    """The hook's answer for one config, kept until forgotten (forgotten after each test)."""
+
+    __slots__ = ("config", "answer")
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.answer: tuple[str, ...] | None = None
+
+    def get(self) -> tuple[str, ...]:
+        if self.answer is None:
+            hook = getattr(self.config.hook, "pytest_gonogo_secrets", None)
+            found: list[str] = []
+            if hook is not None:
+                for answer in hook(config=self.config):
+                    if answer:
+                        found.extend(str(s) for s in answer if s)
+            self.answer = tuple(found)
+        return self.answer
+
+    def forget(self) -> None:
+        self.answer = None
+
+
+def asked_secrets(config: pytest.Config) -> AskedSecrets:
+    """The config's kept answer of `pytest_gonogo_secrets` (one per config; a recorder holds on to it)."""
     if _secrets_key in config.stash:  # not Stash.get: it raises and catches a KeyError when absent
         return config.stash[_secrets_key]
-    hook = getattr(config.hook, "pytest_gonogo_secrets", None)
-    if hook is None:
-        return ()
-    found: list[str] = []
-    for answer in hook(config=config):
-        if answer:
-            found.extend(str(s) for s in answer if s)
-    config.stash[_secrets_key] = tuple(found)
-    return config.stash[_secrets_key]
+    asked = config.stash[_secrets_key] = AskedSecrets(config)
+    return asked
 
 
-def forget_secrets(config: pytest.Config) -> None:
-    """Ask the hook again at the next redaction (called as each test starts, so late secrets count)."""
-    # Usually not asked since the last test (a passing test redacts nothing): spare raising a KeyError.
-    if _secrets_key in config.stash:
-        del config.stash[_secrets_key]
+def secrets_of(config: pytest.Config) -> tuple[str, ...]:
+    """Every secret that the implementations of `pytest_gonogo_secrets` declare (asked once per test)."""
+    return asked_secrets(config).get()
 
 
 def redact_tree(value: Any, secrets: Iterable[str]) -> Any:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 # Status and Outcome are part of this module's interface too (`from gonogo.verdict import Status`).
 from gonogo.findings import Outcome, Reason, ReasonKind, Status, VerdictWarning, WarningKind, demanded_by, worst
@@ -32,30 +33,38 @@ EXIT_CODES: Mapping[Outcome, int] = {Outcome.GO: EXIT_GO, Outcome.NO_GO: EXIT_NO
 # When tests of one criterion disagree, the worst wins, in this order.
 SEVERITY = (Status.FAILED, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED, Status.MISSING)
 
+_DURATION = operator.attrgetter("duration_s")
 
-@dataclass(frozen=True)
-class TestRecord:
-    """The final outcome of one test, folded over its setup, call and teardown."""
 
-    nodeid: str
-    criterion: str
-    outcome: Status
-    duration_s: float = 0.0
-    message: str = ""
-    evidence: tuple[Mapping[str, Any], ...] = ()
+# Made from real types, not this module's string annotations: typing.NamedTuple compiles a string annotation per
+# field at import. The defaults are TestRecord.__new__'s.
+_TestRecordFields = NamedTuple("_TestRecordFields", [("nodeid", str), ("criterion", str), ("outcome", Status),  # noqa: UP014
+                                                     ("duration_s", float), ("message", str),
+                                                     ("evidence", tuple[Mapping[str, Any], ...])])
 
-    def __post_init__(self) -> None:
+
+class TestRecord(_TestRecordFields):
+    """The final outcome of one test, folded over its setup, call and teardown.
+
+    A named tuple, not a frozen dataclass: a run makes one per test, and a dataclass's frozen fields cost an
+    `object.__setattr__` call each.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, nodeid: str, criterion: str, outcome: Status, duration_s: float = 0.0, message: str = "",
+                evidence: tuple[Mapping[str, Any], ...] = ()) -> TestRecord:
         # To the millisecond, as verdict.json keeps it: a verdict read back from the file is the same value,
         # down to the time each output shows.
-        object.__setattr__(self, "duration_s", round(self.duration_s, 3))
+        return tuple.__new__(cls, (nodeid, criterion, outcome, round(duration_s, 3), message, evidence))
 
     def to_json(self) -> dict[str, Any]:
         return {
             "nodeid": self.nodeid,
-            "outcome": self.outcome.value,
+            "outcome": self.outcome._value_,  # the member's own attribute: `.value` is a descriptor call
             "duration_s": self.duration_s,
             "message": self.message,
-            "evidence": [dict(e) for e in self.evidence],
+            "evidence": [dict(e) for e in self.evidence] if self.evidence else [],
         }
 
     @classmethod
@@ -93,7 +102,7 @@ class CriterionResult:
 
     @property
     def duration_s(self) -> float:
-        return sum(t.duration_s for t in self.tests)
+        return sum(map(_DURATION, self.tests))  # map, not a generator: a criterion can hold thousands of tests
 
     def to_json(self) -> dict[str, Any]:
         c = self.criterion

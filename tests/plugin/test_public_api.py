@@ -80,6 +80,57 @@ def test_settings_stages_criteria_and_extra_tables(pytester: pytest.Pytester, ru
     assert notes == {"test_health": ["health seen"], "test_frontend": ["frontend seen"]}
 
 
+PHASES_CONFTEST = """
+import gonogo
+import pytest
+
+def pytest_collection_modifyitems(config, items):
+    assert gonogo.current_evidence(config) is None  # no test runs yet: nothing to belong to
+
+@pytest.fixture(scope="session")
+def shared(pytestconfig):
+    note = lambda what: gonogo.current_evidence(pytestconfig).note("shared client", what)
+    note("session setup")
+    yield note
+    note("session teardown")
+
+@pytest.fixture
+def per_test(shared, request):
+    shared("setup of " + request.node.name)
+    yield shared
+    shared("teardown of " + request.node.name)
+"""
+
+PHASES_TESTS = """
+import pytest
+
+@pytest.mark.criterion("health")
+def test_a(per_test):
+    per_test("call of test_a")
+
+@pytest.mark.criterion("health")
+def test_b(per_test):
+    per_test("call of test_b")
+"""
+
+
+def test_what_a_shared_resource_sees_belongs_to_the_test_in_setup_call_or_teardown(
+        pytester: pytest.Pytester, runbook) -> None:
+    # No hook runs as a test starts (it would be paid by every test): what its setup records is handed to it at its
+    # setup report, session fixtures set up for it included; the session's teardown happens in the last test's.
+    pytester.makefile(".toml", runbook=runbook)
+    pytester.makeconftest(PHASES_CONFTEST)
+    pytester.makepyfile(test_smoke=PHASES_TESTS)
+    result = pytester.runpytest("-m", "smoke", "--verdict-json", "v.json", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    tests = {t["nodeid"].split("::")[1]: [e["text"] for e in t["evidence"]]
+             for c in json.loads((pytester.path / "v.json").read_text())["criteria"] for t in c["tests"]}
+    assert tests == {
+        "test_a": ["session setup", "setup of test_a", "call of test_a", "teardown of test_a"],
+        "test_b": ["setup of test_b", "call of test_b", "teardown of test_b", "session teardown"],
+    }
+
+
 def test_without_m_every_stage_is_in_scope(pytester: pytest.Pytester, runbook) -> None:
     pytester.makefile(".toml", runbook=runbook + RUNBOOK_EXTRA)
     pytester.makeconftest(CONFTEST)
