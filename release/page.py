@@ -91,7 +91,11 @@ def _charts(view: dict, page_dir: Path) -> str:
             else:
                 parts.append(f'<figure><img alt="{_e(chart.get("title"))}" src="data:image/svg+xml;base64,{data}">'
                              f"<figcaption>{caption}</figcaption></figure>")
-    return "".join(parts) or "<p class=muted>no chart yet (the soak draws its window when it ends)</p>"
+    if parts:
+        return "".join(parts)
+    if view.get("state") == "ended" and not any(a["name"] == "soak" for a in view["attempts"]):
+        return "<p class=muted>no soak ran in this release</p>"
+    return "<p class=muted>no chart yet (the soak draws its window when it ends)</p>"
 def _comparisons(view: dict) -> str:
     """Each stage's measures against the last GO on the target: both numbers, the difference, the limit."""
     stages = [s for s in view["steps"] if s.get("comparison")]

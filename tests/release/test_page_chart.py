@@ -35,3 +35,6 @@ def test_the_page_embeds_each_soak_attempts_chart_as_an_image(tmp_path):
     assert "<figcaption>F soak: soak window" in html and "<svg" not in html  # an image: nothing in it runs
     assert 'F soak #2: soak window 10:00:00Z-10:00:20Z: <a href="gone.svg">chart</a> (not embedded)' in html
     assert "no chart yet" in page._charts({"attempts": []}, tmp_path)
+    # A release that ended before its soak (a NO-GO at smoke) says so, not that a chart is still to come.
+    ended_early = {"state": "ended", "attempts": [{"letter": "D/E", "name": "smoke", "attempt": 1, "evidence": {}}]}
+    assert "no soak ran in this release" in page._charts(ended_early, tmp_path)
