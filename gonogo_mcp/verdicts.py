@@ -15,13 +15,13 @@ from typing import Any
 
 from gonogo import EXIT_ROLLBACK_FAILED, Criterion, Verdict
 from gonogo.rollback import RollbackResult
+from gonogo.verdict import is_verdict_file
 from gonogo.view import VerdictView
 from gonogo_mcp.workspace import Problem, Workspace
 from harness import rollback as playbook
 from harness.target import Target
 
 VERDICT = "verdict.json"
-SCHEMA_PREFIX = "gonogo.verdict/"
 REPORT_FILES = {"verdict_json": VERDICT, "summary_md": "summary.md", "report_html": "report.html",
                 "junit_xml": "junit.xml", "output": "output.txt"}
 
@@ -54,7 +54,7 @@ def read(path: Path) -> dict | None:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith(SCHEMA_PREFIX):
+    if not is_verdict_file(data):
         return None
     return data
 

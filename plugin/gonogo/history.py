@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gonogo.measures import Baseline
+from gonogo.verdict import is_verdict_file
 
 # The word in a file name: no dash, so that a NO-GO file never reads as a GO one.
 _WORDS = {"GO": "GO", "NO-GO": "NOGO", "INCONCLUSIVE": "INCONCLUSIVE"}
@@ -93,6 +94,6 @@ def check_baseline_file(path: Path) -> str | None:
     data = _read(path)
     if data is None:
         return "is not a JSON object"
-    if not str(data.get("schema", "")).startswith("gonogo.verdict/"):
+    if not is_verdict_file(data):
         return "is not a verdict.json written by gonogo"
     return None

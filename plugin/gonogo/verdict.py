@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 SCHEMA = "gonogo.verdict/2"
 # What `merge` and `Verdict.from_json` read: a /1 file is folded again with this version's rules.
 READABLE_SCHEMAS = ("gonogo.verdict/1", SCHEMA)
+SCHEMA_FAMILY = "gonogo.verdict/"
+
+
+def is_verdict_file(data: object) -> bool:
+    """Whether parsed JSON is a verdict.json gonogo wrote (any version: readers that only look, such as the
+    history and the MCP server, take it; `merge`, which folds it again, takes READABLE_SCHEMAS only)."""
+    return isinstance(data, dict) and str(data.get("schema", "")).startswith(SCHEMA_FAMILY)
 
 EXIT_GO = 0
 EXIT_NO_GO = 1
