@@ -136,12 +136,12 @@ def chaos(stack: Stack, provider: str, mode: str, *, count: int | str = "always"
         args += ["--delay", f"{delay_s:g}"]
     if retry_after_s is not None:
         args += ["--retry-after", f"{retry_after_s:g}"]
-    res = stack.cli(*args)
+    res = stack.call(*args)
     assert res.returncode == 0, f"chaos {provider} {mode}: {res.stderr or res.stdout}"
 
 
 def clear_chaos(stack: Stack) -> None:
-    res = stack.cli("chaos", "--clear")
+    res = stack.call("chaos", "--clear")
     assert res.returncode == 0, f"chaos --clear: {res.stderr or res.stdout}"
 
 
@@ -202,7 +202,7 @@ def assert_fault_verdict(run: Run, expected: set[str], *, code_gates_ran: bool) 
 
 def assert_healthy(stack: Stack) -> None:
     """The sandbox is back at its healthy baseline: no active fault, /health 200 healthy, frontend serving."""
-    status = json.loads(stack.cli("status", "--json").stdout)
+    status = json.loads(stack.call("status", "--json").stdout)
     assert status["up"] and status["faults"] == [], status.get("faults")
 
     def healthy():

@@ -115,7 +115,7 @@ def test_an_inconclusive_stage_holds_the_release_until_abandoned(operator):
 def test_a_build_below_the_last_go_is_no_go_on_the_blocking_limit(operator):
     # The GO release above is the last GO on this target: its postdeploy verdict (kept in the operator's
     # history) holds persona_pass_rate 1. This build fails one persona case of twenty: 0.95, still at the gate.
-    result = operator.stack.cli("next-release", "--build", "persona-regression-slight")
+    result = operator.stack.call("next-release", "--build", "persona-regression-slight")
     assert result.returncode == 0, result.stderr
     run = operator.run("run", "--soak-duration", SOAK_S, "--yes")
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr
