@@ -16,17 +16,17 @@ import httpx
 
 SANDBOX_TESTS = Path(__file__).resolve().parents[1] / "sandbox"
 if str(SANDBOX_TESTS) not in sys.path:
-    # Reuse the control plane's module-scoped stack fixture and helpers (tests/sandbox/_stack.py).
+    # Reuse the control plane's stack fixtures and helpers (tests/sandbox/_stack.py).
     sys.path.insert(0, str(SANDBOX_TESTS))
 
-from _stack import REPO_ROOT, Stack, module_stack, newest_deploy, wait_until  # noqa: E402
+from _stack import REPO_ROOT, Stack, module_stack, newest_deploy, wait_until, worker_stack  # noqa: E402
 
 from sandbox.faults import FAULTS  # noqa: E402
 
-__all__ = ["REPO_ROOT", "Stack", "module_stack", "newest_deploy", "wait_until", "CODE_GATES", "NOT_CODE_GATES",
-           "Run", "run_runbook", "assert_fault_verdict", "inject_and_judge", "assert_healthy", "target_file",
-           "EXPECTED", "GO_FILE_FAULTS", "CONFIG_FILE_FAULTS", "DEPLOY_FILE_FAULTS", "RELEASE_FAULTS", "RUNS",
-           "JWT_TAIL", "assert_no_secrets", "SUITES", "write_target", "chaos", "clear_chaos", "chaos_switch",
+__all__ = ["REPO_ROOT", "Stack", "module_stack", "worker_stack", "newest_deploy", "wait_until", "CODE_GATES",
+           "NOT_CODE_GATES", "Run", "run_runbook", "assert_fault_verdict", "inject_and_judge", "assert_healthy",
+           "target_file", "EXPECTED", "GO_FILE_FAULTS", "CONFIG_FILE_FAULTS", "DEPLOY_FILE_FAULTS", "RELEASE_FAULTS",
+           "RUNS", "JWT_TAIL", "assert_no_secrets", "SUITES", "write_target", "chaos", "clear_chaos", "chaos_switch",
            "live_deploys", "render_service"]
 
 SUITES = ("gates", "smoke", "postdeploy")
@@ -40,7 +40,7 @@ NOT_CODE_GATES = ("not (test_targeted_persona_tests_pass or test_full_backend_su
                   "test_persona_regression_meets_thresholds)")
 # What each sandbox fault must turn NO-GO, and nothing else: its record in the registry (sandbox/faults.py).
 EXPECTED: dict[str, set[str]] = {name: set(fault.no_go) for name, fault in FAULTS.items()}
-# Which drills file judges which faults (one sandbox per file; the files run in parallel, one per worker).
+# Which drills file judges which faults (the files run in parallel, each on its worker's sandbox).
 GO_FILE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "go")
 CONFIG_FILE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "config")
 DEPLOY_FILE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "deploy")

@@ -14,17 +14,17 @@ from _drill import (
     assert_healthy,
     assert_no_secrets,
     inject_and_judge,
-    module_stack,
     newest_deploy,
     run_runbook,
     target_file,
+    worker_stack,
 )
 
-stack = module_stack()
+stack = worker_stack()
 POST_DEPLOY = "smoke or postdeploy or soak"
 
 
-# Half of them here, half in test_deploy_faults_b.py: a sandbox each, so two workers share the drills.
+# Half of them here, half in test_deploy_faults_b.py: two files, so two workers share the drills.
 @pytest.mark.parametrize("fault", DEPLOY_FILE_FAULTS[0::2])
 def test_fault_turns_exactly_its_criteria_no_go(stack, fault, tmp_path):
     run = inject_and_judge(stack, fault, tmp_path)

@@ -1,10 +1,10 @@
-"""Drills: a healthy sandbox is GO twice in a row, on a sandbox of its own (the longest drill, apart)."""
+"""Drills: a healthy sandbox is GO twice in a row (the longest drill, in a file of its own)."""
 
 from __future__ import annotations
 
-from _drill import assert_no_secrets, module_stack, run_runbook, target_file
+from _drill import assert_no_secrets, run_runbook, target_file, worker_stack
 
-stack = module_stack()
+stack = worker_stack()
 
 
 def test_healthy_sandbox_is_go_twice_in_a_row(stack, tmp_path):

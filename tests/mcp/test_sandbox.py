@@ -1,4 +1,4 @@
-"""End to end in memory against a real sandbox (one per module): `run_stage("smoke")` is GO; a sandbox fault
+"""End to end in memory against a real sandbox (the worker's shared one): `run_stage("smoke")` is GO; a sandbox fault
 (cors-wildcard) turns smoke and predeploy NO-GO and `explain` shows the failing test's message and evidence and
 what rolls back; a held release is resumed to GO and another abandoned through the release CLI; no answer holds
 any of the sandbox's secrets."""
@@ -22,11 +22,11 @@ SANDBOX_TESTS = Path(__file__).resolve().parents[1] / "sandbox"
 if str(SANDBOX_TESTS) not in sys.path:
     sys.path.insert(0, str(SANDBOX_TESTS))
 
-from _stack import Stack, module_stack  # noqa: E402
+from _stack import Stack, worker_stack  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 
-stack = module_stack()
+stack = worker_stack()
 # Every answer of every tool in this module, for the last test.
 SEEN: list[str] = []
 FOREIGN = "a foreign origin http://foreign-origin.invalid was allowed (Access-Control-Allow-Origin '*')"

@@ -1,4 +1,5 @@
-"""Test helpers for the control plane: one sandbox per test module, started and stopped via the CLI."""
+"""Test helpers for the control plane: a sandbox per test module (`module_stack`) or per xdist worker
+(`worker_stack`), started and stopped via the CLI."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -124,6 +126,40 @@ def module_stack() -> Callable:
             yield start(state_dir)
         finally:
             run_cli(state_dir, "down")
+    return stack
+
+
+PROVIDERS = ("render", "vercel", "supabase", "pinecone")
+
+
+def leftovers(stack: Stack) -> list[str]:
+    """What a module left switched on: active faults, emulators still misbehaving (empty: the baseline)."""
+    found = [f"fault {name}" for name in json.loads(stack.call("status", "--json").stdout)["faults"]]
+    for provider in PROVIDERS:
+        api = urlsplit(stack.status[f"{provider}_api_url"])
+        switch = httpx.get(f"{api.scheme}://{api.netloc}/_sandbox/chaos", timeout=5).json()
+        if switch.get("mode"):
+            found.append(f"chaos {provider} {switch['mode']}")
+    return found
+
+
+def worker_stack() -> Callable:
+    """A module-scoped `stack` fixture on the xdist worker's shared sandbox (tests/conftest.py `worker_sandbox`)
+    instead of one of its own (`up` and `down`: ~4.5 s of CPU and ~4 s each).
+
+    Only for modules whose tests put back what they change (a fault cleared, chaos switched off) and assume
+    nothing about what ran before them on the stack (deploy counts, counters since `up`, the next release).
+    When the module ends, anything still switched on is cleared for the next module and fails its last test.
+    """
+    @pytest.fixture(scope="module")
+    def stack(worker_sandbox: Stack):
+        yield worker_sandbox
+        left = leftovers(worker_sandbox)
+        if left:
+            worker_sandbox.clear()
+            for provider in PROVIDERS:
+                worker_sandbox.call("chaos", "--clear", provider)
+            pytest.fail(f"this module left the shared sandbox with {', '.join(left)} (cleared now)")
     return stack
 
 
