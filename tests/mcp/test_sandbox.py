@@ -6,6 +6,7 @@ any of the sandbox's secrets."""
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.anyio
 stack = worker_stack()
 # Every answer of every tool in this module, for the last test.
 SEEN: list[str] = []
+NOT_CODE_GATES = "not test_code_gates"  # gates/test_code_gates.py: the section 3 code gates
 FOREIGN = "a foreign origin http://foreign-origin.invalid was allowed (Access-Control-Allow-Origin '*')"
 
 
@@ -77,7 +79,12 @@ async def test_a_sandbox_fault_is_explained(session: Session, stack: Stack, targ
     stack.fault("cors-wildcard")
     try:
         smoke = await session.ok("run_stage", {"stage": "smoke", "target": str(target), "wait_s": 240})
-        predeploy = await session.ok("run_stage", {"stage": "predeploy", "target": str(target), "wait_s": 240})
+        with pytest.MonkeyPatch.context() as env:
+            # What this test reads of predeploy is its config gate (cors-origins): the code gates, which read only
+            # the app checkout and cost most of the stage, are left out as the drills leave them out (they stay
+            # `missing`; the failure makes the stage NO-GO all the same).
+            env.setenv("PYTEST_ADDOPTS", f"-k {shlex.quote(NOT_CODE_GATES)}")
+            predeploy = await session.ok("run_stage", {"stage": "predeploy", "target": str(target), "wait_s": 240})
     finally:
         stack.clear()
     assert smoke["verdict"]["verdict"] == "NO-GO" and smoke["exit_code"] == 1, smoke
