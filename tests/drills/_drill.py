@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -27,7 +28,7 @@ __all__ = ["REPO_ROOT", "Stack", "module_stack", "worker_stack", "newest_deploy"
            "NOT_CODE_GATES", "Run", "run_runbook", "assert_fault_verdict", "inject_and_judge", "assert_healthy",
            "target_file", "EXPECTED", "GO_FILE_FAULTS", "CONFIG_FILE_FAULTS", "DEPLOY_FILE_FAULTS", "RELEASE_FAULTS",
            "RUNS", "JWT_TAIL", "assert_no_secrets", "SUITES", "write_target", "chaos", "clear_chaos", "chaos_switch",
-           "live_deploys", "render_service"]
+           "live_deploys", "render_service", "assert_soak_abort_drawn"]
 
 SUITES = ("gates", "smoke", "postdeploy")
 RUN_TIMEOUT_S = 300
@@ -214,6 +215,21 @@ def assert_healthy(stack: Stack) -> None:
 
     wait_until(healthy, timeout=30, every=0.5, what="GET /health 200 healthy after fault --clear")
     assert httpx.get(stack.status["frontend_url"] + "/login", timeout=5).status_code == 200
+
+
+def assert_soak_abort_drawn(run: Run, out_dir: Path) -> None:
+    """A soak aborted on a P0 (the p0-in-logs drill): the progress line of the abort, the window drawn as an SVG
+    with the abort marked (the soak test's evidence), embedded in the run's HTML report as an image."""
+    assert "P0 in app logs" in run.stdout and "stopping" in run.stdout  # the progress line of the abort
+    soak = next(c for c in run.verdict["criteria"] if c["id"] == "no-p0-p1-errors")
+    charts = [e for t in soak["tests"] for e in t["evidence"] if e.get("mime") == "image/svg+xml"]
+    assert len(charts) == 1 and "aborted at" in charts[0]["title"], soak["tests"]
+    svg = Path(charts[0]["path"]).read_text()
+    assert "abort " in svg and "P0 in app logs" in svg and "stroke-dasharray:8,4" in svg
+    assert "<script" not in svg and "log lines per" in svg and "CPU (% of one core)" in svg
+    report = (out_dir / "report.html").read_text()
+    embedded = re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", report)
+    assert svg in [base64.b64decode(e).decode() for e in embedded], f"{len(embedded)} SVG(s) in the report"
 
 
 def inject_and_judge(stack: Stack, fault: str, out_dir: Path) -> Run:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _drill import DEPLOY_FILE_FAULTS, EXPECTED, inject_and_judge, worker_stack
+from _drill import DEPLOY_FILE_FAULTS, EXPECTED, assert_soak_abort_drawn, inject_and_judge, worker_stack
 
 stack = worker_stack()
 
@@ -13,3 +13,5 @@ def test_fault_turns_exactly_its_criteria_no_go(stack, fault, tmp_path):
     run = inject_and_judge(stack, fault, tmp_path)
     for criterion in EXPECTED[fault]:
         assert any(run.messages(criterion)), f"{criterion} failed without a message"
+    if fault == "p0-in-logs":
+        assert_soak_abort_drawn(run, tmp_path)
