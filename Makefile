@@ -10,8 +10,9 @@ PYTEST_LOWEST ?= 8.0.2
 LOWEST := .venv-lowest
 LOWEST_STAMP := $(LOWEST)/.installed-stamp
 # The project's own tests: three workers (the sandbox tests wait on servers much of the time), one file per
-# worker (a module's sandbox and its ordered steps stay together); the slowest tests printed.
-TEST_ARGS ?= -n 3 --dist loadfile --durations=25
+# worker (a module's sandbox and its ordered steps stay together), files handed out in collection order (the
+# longest first: tests/conftest.py); the slowest tests printed.
+TEST_ARGS ?= -n 3 --dist loadfile --no-loadscope-reorder --durations=25
 # The two venvs (and the system packages) are set up side by side.
 MAKEFLAGS += -j2
 

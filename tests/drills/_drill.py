@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -16,18 +17,18 @@ import httpx
 
 SANDBOX_TESTS = Path(__file__).resolve().parents[1] / "sandbox"
 if str(SANDBOX_TESTS) not in sys.path:
-    # Reuse the control plane's module-scoped stack fixture and helpers (tests/sandbox/_stack.py).
+    # Reuse the control plane's stack fixtures and helpers (tests/sandbox/_stack.py).
     sys.path.insert(0, str(SANDBOX_TESTS))
 
-from _stack import REPO_ROOT, Stack, module_stack, newest_deploy, wait_until  # noqa: E402
+from _stack import REPO_ROOT, Stack, module_stack, newest_deploy, wait_until, worker_stack  # noqa: E402
 
 from sandbox.faults import FAULTS  # noqa: E402
 
-__all__ = ["REPO_ROOT", "Stack", "module_stack", "newest_deploy", "wait_until", "CODE_GATES", "NOT_CODE_GATES",
-           "Run", "run_runbook", "assert_fault_verdict", "inject_and_judge", "assert_healthy", "target_file",
-           "EXPECTED", "GO_FILE_FAULTS", "CONFIG_FILE_FAULTS", "DEPLOY_FILE_FAULTS", "RELEASE_FAULTS", "RUNS",
-           "JWT_TAIL", "assert_no_secrets", "SUITES", "write_target", "chaos", "clear_chaos", "chaos_switch",
-           "live_deploys", "render_service"]
+__all__ = ["REPO_ROOT", "Stack", "module_stack", "worker_stack", "newest_deploy", "wait_until", "CODE_GATES",
+           "NOT_CODE_GATES", "Run", "run_runbook", "assert_fault_verdict", "inject_and_judge", "assert_healthy",
+           "target_file", "EXPECTED", "GO_FILE_FAULTS", "CONFIG_FILE_FAULTS", "DEPLOY_FILE_FAULTS", "RELEASE_FAULTS",
+           "RUNS", "JWT_TAIL", "assert_no_secrets", "SUITES", "write_target", "chaos", "clear_chaos", "chaos_switch",
+           "live_deploys", "render_service", "assert_soak_abort_drawn"]
 
 SUITES = ("gates", "smoke", "postdeploy")
 RUN_TIMEOUT_S = 300
@@ -40,7 +41,7 @@ NOT_CODE_GATES = ("not (test_targeted_persona_tests_pass or test_full_backend_su
                   "test_persona_regression_meets_thresholds)")
 # What each sandbox fault must turn NO-GO, and nothing else: its record in the registry (sandbox/faults.py).
 EXPECTED: dict[str, set[str]] = {name: set(fault.no_go) for name, fault in FAULTS.items()}
-# Which drills file judges which faults (one sandbox per file; the files run in parallel, one per worker).
+# Which drills file judges which faults (the files run in parallel, each on its worker's sandbox).
 GO_FILE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "go")
 CONFIG_FILE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "config")
 DEPLOY_FILE_FAULTS = tuple(name for name, fault in FAULTS.items() if fault.drill_module == "deploy")
@@ -136,12 +137,12 @@ def chaos(stack: Stack, provider: str, mode: str, *, count: int | str = "always"
         args += ["--delay", f"{delay_s:g}"]
     if retry_after_s is not None:
         args += ["--retry-after", f"{retry_after_s:g}"]
-    res = stack.cli(*args)
+    res = stack.call(*args)
     assert res.returncode == 0, f"chaos {provider} {mode}: {res.stderr or res.stdout}"
 
 
 def clear_chaos(stack: Stack) -> None:
-    res = stack.cli("chaos", "--clear")
+    res = stack.call("chaos", "--clear")
     assert res.returncode == 0, f"chaos --clear: {res.stderr or res.stdout}"
 
 
@@ -202,7 +203,7 @@ def assert_fault_verdict(run: Run, expected: set[str], *, code_gates_ran: bool) 
 
 def assert_healthy(stack: Stack) -> None:
     """The sandbox is back at its healthy baseline: no active fault, /health 200 healthy, frontend serving."""
-    status = json.loads(stack.cli("status", "--json").stdout)
+    status = json.loads(stack.call("status", "--json").stdout)
     assert status["up"] and status["faults"] == [], status.get("faults")
 
     def healthy():
@@ -214,6 +215,21 @@ def assert_healthy(stack: Stack) -> None:
 
     wait_until(healthy, timeout=30, every=0.5, what="GET /health 200 healthy after fault --clear")
     assert httpx.get(stack.status["frontend_url"] + "/login", timeout=5).status_code == 200
+
+
+def assert_soak_abort_drawn(run: Run, out_dir: Path) -> None:
+    """A soak aborted on a P0 (the p0-in-logs drill): the progress line of the abort, the window drawn as an SVG
+    with the abort marked (the soak test's evidence), embedded in the run's HTML report as an image."""
+    assert "P0 in app logs" in run.stdout and "stopping" in run.stdout  # the progress line of the abort
+    soak = next(c for c in run.verdict["criteria"] if c["id"] == "no-p0-p1-errors")
+    charts = [e for t in soak["tests"] for e in t["evidence"] if e.get("mime") == "image/svg+xml"]
+    assert len(charts) == 1 and "aborted at" in charts[0]["title"], soak["tests"]
+    svg = Path(charts[0]["path"]).read_text()
+    assert "abort " in svg and "P0 in app logs" in svg and "stroke-dasharray:8,4" in svg
+    assert "<script" not in svg and "log lines per" in svg and "CPU (% of one core)" in svg
+    report = (out_dir / "report.html").read_text()
+    embedded = re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", report)
+    assert svg in [base64.b64decode(e).decode() for e in embedded], f"{len(embedded)} SVG(s) in the report"
 
 
 def inject_and_judge(stack: Stack, fault: str, out_dir: Path) -> Run:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from _drill import CONFIG_FILE_FAULTS, EXPECTED, inject_and_judge, module_stack
+from _drill import CONFIG_FILE_FAULTS, EXPECTED, inject_and_judge, worker_stack
 
-stack = module_stack()
+stack = worker_stack()
 
 
-# Half of them here, half in test_config_faults_b.py: a sandbox each, so two workers share the drills.
+# Half of them here, half in test_config_faults_b.py: two files, so two workers share the drills.
 @pytest.mark.parametrize("fault", CONFIG_FILE_FAULTS[0::2])
 def test_fault_turns_exactly_its_criteria_no_go(stack, fault, tmp_path):
     run = inject_and_judge(stack, fault, tmp_path)

@@ -1,11 +1,11 @@
-"""Drills: the other half of the config / data-plane faults (see test_config_faults.py), on a sandbox of its own."""
+"""Drills: the other half of the config / data-plane faults (see test_config_faults.py), in a file of its own."""
 
 from __future__ import annotations
 
 import pytest
-from _drill import CONFIG_FILE_FAULTS, EXPECTED, inject_and_judge, module_stack
+from _drill import CONFIG_FILE_FAULTS, EXPECTED, inject_and_judge, worker_stack
 
-stack = module_stack()
+stack = worker_stack()
 
 
 @pytest.mark.parametrize("fault", CONFIG_FILE_FAULTS[1::2])

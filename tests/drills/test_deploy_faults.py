@@ -1,94 +1,19 @@
-"""Drills: each bad deploy or worker fault turns exactly its expected criteria NO-GO; a bad deploy is rolled back."""
+"""Drills: each bad deploy or worker fault turns exactly its expected criteria NO-GO (p0-in-logs: its soak stops on
+the P0 and draws the window with the abort); the automatic rollback of a bad deploy: test_rollback_stays.py."""
 
 from __future__ import annotations
 
-import base64
-import re
-from pathlib import Path
-
-import httpx
 import pytest
-from _drill import (
-    DEPLOY_FILE_FAULTS,
-    EXPECTED,
-    assert_healthy,
-    assert_no_secrets,
-    inject_and_judge,
-    module_stack,
-    newest_deploy,
-    run_runbook,
-    target_file,
-)
+from _drill import DEPLOY_FILE_FAULTS, EXPECTED, assert_soak_abort_drawn, inject_and_judge, worker_stack
 
-stack = module_stack()
-POST_DEPLOY = "smoke or postdeploy or soak"
+stack = worker_stack()
 
 
-# Half of them here, half in test_deploy_faults_b.py: a sandbox each, so two workers share the drills.
+# Half of them here, half in test_deploy_faults_b.py: two files, so two workers share the drills.
 @pytest.mark.parametrize("fault", DEPLOY_FILE_FAULTS[0::2])
 def test_fault_turns_exactly_its_criteria_no_go(stack, fault, tmp_path):
     run = inject_and_judge(stack, fault, tmp_path)
     for criterion in EXPECTED[fault]:
         assert any(run.messages(criterion)), f"{criterion} failed without a message"
-
-
-def test_bad_deploy_is_rolled_back_automatically_and_heals(stack, tmp_path):
-    api_service = stack.status["render_api_service_id"]
-    with stack.render() as render:
-        before = newest_deploy(render, api_service)
-    assert before["status"] == "live"
-    stack.fault("bad-deploy-health")
-    try:
-        with stack.render() as render:
-            bad = newest_deploy(render, api_service)
-        assert bad["status"] == "live" and bad["commit"]["id"] != before["commit"]["id"], bad
-        assert httpx.get(stack.status["api_url"] + "/health", timeout=5).status_code == 503
-
-        run = run_runbook("-m", POST_DEPLOY, "--rollback=auto", target=target_file(stack), out_dir=tmp_path,
-                          name="rollback")
-        assert run.verdict is not None, run.describe()
-        assert run.returncode == 1 and run.verdict["verdict"] == "NO-GO", run.describe()
-        assert run.verdict["stages"] == ["smoke", "postdeploy", "soak"]
-        failed = {cid for cid, status in run.statuses().items() if status != "passed"}
-        assert failed == {"health-public"}, run.describe()
-        assert_no_secrets(run, stack)
-        rollback = run.verdict["rollback"]
-        assert rollback["mode"] == "auto" and rollback["triggered"] and rollback["scopes"] == ["backend"], rollback
-        assert rollback["actions"] and all(a["status"] == "done" for a in rollback["actions"]), rollback
-
-        # Checked directly, not through the runbook: the previous deploy's commit is live again...
-        with stack.render() as render:
-            now = newest_deploy(render, api_service)
-        assert now["status"] == "live" and now["trigger"] == "rollback", now
-        assert now["commit"]["id"] == before["commit"]["id"], (now["commit"], before["commit"])
-        # ...and the API it serves is healthy.
-        health = httpx.get(stack.status["api_url"] + "/health", timeout=5)
-        assert health.status_code == 200 and health.json()["status"] == "healthy", health.text
-    finally:
-        stack.clear()
-    assert_healthy(stack)
-
-
-
-def test_a_soak_aborted_on_a_p0_is_no_go_and_its_report_draws_the_window_with_the_abort(stack, tmp_path):
-    stack.fault("p0-in-logs")
-    try:
-        run = run_runbook("-m", "soak", target=target_file(stack), out_dir=tmp_path, name="soak-p0")
-    finally:
-        stack.clear()
-    assert_healthy(stack)
-    assert run.verdict is not None, run.describe()
-    assert run.returncode == 1 and run.verdict["verdict"] == "NO-GO", run.describe()
-    assert run.statuses()["no-p0-p1-errors"] == "failed", run.describe()
-    assert "P0 in app logs" in run.stdout and "stopping" in run.stdout  # the progress line of the abort
-    # The soak test's evidence: the window as an SVG, the abort marked, from the deploy going live to the abort.
-    soak = next(c for c in run.verdict["criteria"] if c["id"] == "no-p0-p1-errors")
-    charts = [e for t in soak["tests"] for e in t["evidence"] if e.get("mime") == "image/svg+xml"]
-    assert len(charts) == 1 and "aborted at" in charts[0]["title"], soak["tests"]
-    svg = Path(charts[0]["path"]).read_text()
-    assert "abort " in svg and "P0 in app logs" in svg and "stroke-dasharray:8,4" in svg
-    assert "<script" not in svg and "log lines per" in svg and "CPU (% of one core)" in svg
-    # ...embedded in the HTML report as an image.
-    report = (tmp_path / "report.html").read_text()
-    embedded = re.search(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", report)
-    assert embedded and base64.b64decode(embedded.group(1)).decode() == svg
+    if fault == "p0-in-logs":
+        assert_soak_abort_drawn(run, tmp_path)

@@ -20,12 +20,12 @@ from _drill import (
     REPO_ROOT,
     RUNS,
     inject_and_judge,
-    module_stack,
     run_runbook,
     target_file,
+    worker_stack,
 )
 
-stack = module_stack()
+stack = worker_stack()
 # Every secret env var the production target reads (runbook.toml [targets.production.secrets]).
 SECRET_VARS = ("RENDER_API_KEY", "VERCEL_TOKEN", "SUPABASE_ACCESS_TOKEN", "SUPABASE_DB_URL", "PINECONE_API_KEY")
 # What `-m smoke` needs: render-live, vercel-ready and api-basics (runbook.toml [needs]).

@@ -8,9 +8,9 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-from _drill import REPO_ROOT, RUN_TIMEOUT_S, module_stack, target_file
+from _drill import REPO_ROOT, RUN_TIMEOUT_S, target_file, worker_stack
 
-stack = module_stack()
+stack = worker_stack()
 
 
 def test_the_operator_command_alone_leaves_the_reports(stack, tmp_path):

@@ -19,13 +19,13 @@ from _drill import (
     chaos_switch,
     clear_chaos,
     live_deploys,
-    module_stack,
     run_runbook,
     target_file,
+    worker_stack,
     write_target,
 )
 
-stack = module_stack()
+stack = worker_stack()
 FULL = os.environ.get("GONOGO_FULL_CHAOS") == "1"
 FULL_ONLY = pytest.mark.skipif(not FULL, reason="the full chaos matrix runs with GONOGO_FULL_CHAOS=1")
 

@@ -1,5 +1,6 @@
-"""Drills: a bad deploy rolled back stays rolled back (auto-deploy off, the next push not deployed); a worker
-that cannot take jobs from its queue is NO-GO on its pickup latency, though the recovery path finishes them."""
+"""Drills: a bad deploy is rolled back automatically, heals, and stays rolled back (auto-deploy off, the next
+push not deployed); a worker that cannot take jobs from its queue is NO-GO on its pickup latency, though the
+recovery path finishes them."""
 
 from __future__ import annotations
 
@@ -77,20 +78,27 @@ def test_a_worker_that_cannot_take_jobs_is_no_go_on_its_pickup_latency(stack, tm
     assert_no_secrets(run, stack)
 
 
+# The bad deploy rolled back automatically and healed, then kept rolled back. (Which criteria bad-deploy-health
+# turns NO-GO over the whole runbook, and nothing else: its drill in test_deploy_faults*.py.)
 def test_a_rolled_back_service_stays_rolled_back_when_main_moves(stack, tmp_path):
     before = _deploys(stack)
+    assert before["api"]["status"] == "live", before["api"]
     stack.fault("bad-deploy-health")
     try:
         bad = _deploys(stack)
         assert bad["api"]["id"] != before["api"]["id"] and bad["api"]["status"] == "live", bad["api"]
+        assert bad["api"]["commit"]["id"] != before["api"]["commit"]["id"], bad["api"]
+        assert httpx.get(stack.status["api_url"] + "/health", timeout=5).status_code == 503
 
         run = run_runbook("-m", "smoke", "--rollback=auto", target=target_file(stack), out_dir=tmp_path,
                           name="rollback")
         assert run.verdict is not None, run.describe()
         assert run.returncode == 1 and run.verdict["verdict"] == "NO-GO", run.describe()
+        assert run.verdict["stages"] == ["smoke"]
         assert {cid for cid, s in run.statuses().items() if s != "passed"} == {"health-public"}, run.describe()
         rollback = run.verdict["rollback"]
-        assert rollback["triggered"] and all(a["status"] == "done" for a in rollback["actions"]), rollback
+        assert rollback["mode"] == "auto" and rollback["triggered"] and rollback["scopes"] == ["backend"], rollback
+        assert rollback["actions"] and all(a["status"] == "done" for a in rollback["actions"]), rollback
         assert_no_secrets(run, stack)
 
         # The previous deploy is live again and healthy, read straight from Render and the API.

@@ -82,12 +82,12 @@ class Operator:
         return json.loads(result.stdout)["releases"]
 
     def counters(self) -> dict:
-        result = self.stack.cli("counters", "--json")
+        result = self.stack.call("counters", "--json")
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
     def chaos(self, *args: str) -> None:
-        result = self.stack.cli("chaos", *args)
+        result = self.stack.call("chaos", *args)
         assert result.returncode == 0, result.stderr
 
     def slow_now(self, provider: str, delay_s: float) -> None:

@@ -101,7 +101,7 @@ def test_killed_in_step_c_and_in_the_soak_then_resumed(operator, tmp_path):
 
 
 def test_a_bad_build_is_caught_rolled_back_and_in_history(operator):
-    result = operator.stack.cli("next-release", "--build", "bad-deploy-health")
+    result = operator.stack.call("next-release", "--build", "bad-deploy-health")
     assert result.returncode == 0, result.stderr
     run = operator.run("run", "--rollback", "auto", "--soak-duration", "3", "--yes")
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr

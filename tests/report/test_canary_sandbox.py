@@ -14,22 +14,26 @@ from urllib.parse import urlsplit
 
 import pytest
 
+SANDBOX_TESTS = Path(__file__).resolve().parents[1] / "sandbox"
+if str(SANDBOX_TESTS) not in sys.path:
+    sys.path.insert(0, str(SANDBOX_TESTS))
+
+from _stack import Stack, worker_stack  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CLI_TIMEOUT_S = 120
 RUN_TIMEOUT_S = 300
 EXIT_GO, EXIT_NO_GO = 0, 1
+stack = worker_stack()
 
 
 @dataclass(frozen=True)
 class Sandbox:
-    state_dir: Path
-    status: dict
+    stack: Stack
     target_file: Path
 
-    def cli(self, *args: str) -> None:
-        res = subprocess.run([sys.executable, "-m", "sandbox", *args, "--state-dir", str(self.state_dir)],
-                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=CLI_TIMEOUT_S)
-        assert res.returncode == 0, f"sandbox {' '.join(args)}: {res.stderr or res.stdout}"
+    @property
+    def status(self) -> dict:
+        return self.stack.status
 
     def canaries(self) -> dict[str, str]:
         """Every credential the sandbox hands out, by name: none may appear in any output."""
@@ -45,20 +49,11 @@ class Sandbox:
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
-    base = tmp_path_factory.mktemp("sandbox-e2e")
-    state = base / "state"
-    up = subprocess.run([sys.executable, "-m", "sandbox", "up", "--state-dir", str(state)], cwd=REPO_ROOT,
-                        capture_output=True, text=True, timeout=CLI_TIMEOUT_S)
-    try:
-        assert up.returncode == 0, f"sandbox up: {up.stderr or up.stdout}"
-        # The target file a staging or canary stack would use: the sandbox profile, this stack's state.
-        target = base / "sandbox-rehearsal.toml"
-        target.write_text(f'extends = "sandbox"\nsandbox_state = "{state / "status.json"}"\n')
-        yield Sandbox(state, json.loads((state / "status.json").read_text()), target)
-    finally:
-        subprocess.run([sys.executable, "-m", "sandbox", "down", "--state-dir", str(state)], cwd=REPO_ROOT,
-                       capture_output=True, text=True, timeout=CLI_TIMEOUT_S)
+def sandbox(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
+    # The target file a staging or canary stack would use: the sandbox profile, this stack's state.
+    target = tmp_path_factory.mktemp("sandbox-e2e") / "sandbox-rehearsal.toml"
+    target.write_text(f'extends = "sandbox"\nsandbox_state = "{stack.state_dir / "status.json"}"\n')
+    return Sandbox(stack, target)
 
 
 @dataclass(frozen=True)
@@ -112,11 +107,11 @@ def test_go_run_leaks_no_sandbox_secret(sandbox: Sandbox, tmp_path: Path) -> Non
 
 def test_no_go_run_leaks_no_secret_and_shows_banner_and_owner_flow_screenshot(sandbox: Sandbox,
                                                                                tmp_path: Path) -> None:
-    sandbox.cli("fault", "bad-deploy-health")
+    sandbox.stack.fault("bad-deploy-health")
     try:
         run = run_runbook(sandbox, tmp_path / "reports")
     finally:
-        sandbox.cli("fault", "--clear")
+        sandbox.stack.clear()
     assert run.returncode == EXIT_NO_GO, run.terminal[-3000:]
     assert_no_canary(sandbox, run)
     files = run.files()

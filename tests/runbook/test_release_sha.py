@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from _stack import module_stack
+from _stack import worker_stack
 
 ROOT = Path(__file__).resolve().parents[2]
-stack = module_stack()
+stack = worker_stack()
 
 
 def _smoke(stack, tmp_path: Path, sha: str) -> dict:

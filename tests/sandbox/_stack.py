@@ -1,14 +1,18 @@
-"""Test helpers for the control plane: one sandbox per test module, started and stopped via the CLI."""
+"""Test helpers for the control plane: a sandbox per test module (`module_stack`) or per xdist worker
+(`worker_stack`), started and stopped via the CLI."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -31,6 +35,29 @@ def run_cli(state_dir: Path, *args: str, timeout: float = CLI_TIMEOUT_S,
                           env=None if env is None else {**os.environ, **env})
 
 
+def call_cli(state_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """`run_cli`, but in this process: `sandbox.cli.main(ARGS --state-dir STATE)` with its output captured.
+
+    The same code and exit codes as `python -m sandbox` without a Python start-up and the CLI's imports
+    (~0.45 s of CPU per call, and the tests make hundreds of them). For the steps around a test (inject a
+    fault, clear it, read the status, switch chaos); the CLI as a process of its own is tested through
+    `run_cli` / `Stack.cli` (tests/sandbox/test_cli.py, test_chaos.py, test_next_release.py). Not for `up`:
+    its daemons must not be children of a test worker.
+    """
+    from sandbox.cli import main
+
+    argv = [*args, "--state-dir", str(state_dir)]
+    assert args[:1] != ("up",), "`up` runs as a process of its own (run_cli)"
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse: --help (0), a usage error (2)
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return subprocess.CompletedProcess([sys.executable, "-m", "sandbox", *argv], code, out.getvalue(),
+                                       err.getvalue())
+
+
 @dataclass
 class Stack:
     """A running sandbox: its status object and clients with the sandbox's own tokens."""
@@ -39,14 +66,19 @@ class Stack:
     status: dict
 
     def cli(self, *args: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess:
+        """`python -m sandbox ARGS` as a process of its own (what a test of the CLI itself runs)."""
         return run_cli(self.state_dir, *args, timeout=timeout)
 
+    def call(self, *args: str) -> subprocess.CompletedProcess:
+        """The same command in this process (`call_cli`): for the steps around a test."""
+        return call_cli(self.state_dir, *args)
+
     def fault(self, name: str) -> None:
-        res = self.cli("fault", name)
+        res = self.call("fault", name)
         assert res.returncode == 0, f"fault {name}: {res.stderr or res.stdout}"
 
     def clear(self) -> None:
-        res = self.cli("fault", "--clear")
+        res = self.call("fault", "--clear")
         assert res.returncode == 0, f"fault --clear: {res.stderr or res.stdout}"
 
     def render(self) -> httpx.Client:
@@ -94,6 +126,40 @@ def module_stack() -> Callable:
             yield start(state_dir)
         finally:
             run_cli(state_dir, "down")
+    return stack
+
+
+PROVIDERS = ("render", "vercel", "supabase", "pinecone")
+
+
+def leftovers(stack: Stack) -> list[str]:
+    """What a module left switched on: active faults, emulators still misbehaving (empty: the baseline)."""
+    found = [f"fault {name}" for name in json.loads(stack.call("status", "--json").stdout)["faults"]]
+    for provider in PROVIDERS:
+        api = urlsplit(stack.status[f"{provider}_api_url"])
+        switch = httpx.get(f"{api.scheme}://{api.netloc}/_sandbox/chaos", timeout=5).json()
+        if switch.get("mode"):
+            found.append(f"chaos {provider} {switch['mode']}")
+    return found
+
+
+def worker_stack() -> Callable:
+    """A module-scoped `stack` fixture on the xdist worker's shared sandbox (tests/conftest.py `worker_sandbox`)
+    instead of one of its own (`up` and `down`: ~4.5 s of CPU and ~4 s each).
+
+    Only for modules whose tests put back what they change (a fault cleared, chaos switched off) and assume
+    nothing about what ran before them on the stack (deploy counts, counters since `up`, the next release).
+    When the module ends, anything still switched on is cleared for the next module and fails its last test.
+    """
+    @pytest.fixture(scope="module")
+    def stack(worker_sandbox: Stack):
+        yield worker_sandbox
+        left = leftovers(worker_sandbox)
+        if left:
+            worker_sandbox.clear()
+            for provider in PROVIDERS:
+                worker_sandbox.call("chaos", "--clear", provider)
+            pytest.fail(f"this module left the shared sandbox with {', '.join(left)} (cleared now)")
     return stack
 
 

@@ -19,7 +19,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def _active(stack) -> list[str]:
-    return json.loads(stack.cli("status", "--json").stdout)["faults"]
+    return json.loads(stack.call("status", "--json").stdout)["faults"]
 
 
 def _sql(stack, query: str):
