@@ -38,6 +38,8 @@ from gonogo.verdict import (
 from gonogo.view import VerdictView
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from gonogo.notify import Delivery
 
 criterion_key = pytest.StashKey[str]()
@@ -114,7 +116,7 @@ class _TestState:
         self.called = False  # its call phase reported
         self.duration_s = 0.0
         self.message = ""
-        self.evidence: list[dict[str, Any]] = []
+        self.evidence: Sequence[dict[str, Any]] = ()  # replaced, never appended to: no list per test
 
     def add(self, when: str, status: Status, message: str, duration: float) -> None:
         if when == "call":

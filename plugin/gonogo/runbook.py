@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +113,9 @@ class Runbook:
 
 def load_runbook(path: Path) -> Runbook:
     """Parse and validate `path`; raise RunbookError with a one-line message on any problem."""
+    # Imported here: a pytest run without a runbook (gonogo installed, not used) never pays for it.
+    import tomllib
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
