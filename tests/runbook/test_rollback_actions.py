@@ -5,12 +5,22 @@ import re
 
 import httpx
 import pytest
-from _stack import module_stack, served_build
+from _stack import served_build, worker_stack
 
 from harness import rollback
 from harness.target import load_target
 
-stack = module_stack()
+# The worker's shared sandbox: every rollback here acts on a fault of its own, and the module puts back what
+# `fault --clear` does not (the scheduler the flags rollback pauses: `restored`).
+stack = worker_stack()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def restored(stack):
+    yield
+    with stack.render() as render:
+        render.post(f"/services/{stack.status['render_scheduler_service_id']}/resume")
+    stack.clear()
 
 
 @pytest.fixture(scope="module")

@@ -133,13 +133,21 @@ PROVIDERS = ("render", "vercel", "supabase", "pinecone")
 
 
 def leftovers(stack: Stack) -> list[str]:
-    """What a module left switched on: active faults, emulators still misbehaving (empty: the baseline)."""
+    """What a module left changed: active faults, emulators still misbehaving, a Render service suspended or
+    not auto-deploying (empty: the baseline)."""
     found = [f"fault {name}" for name in json.loads(stack.call("status", "--json").stdout)["faults"]]
     for provider in PROVIDERS:
         api = urlsplit(stack.status[f"{provider}_api_url"])
         switch = httpx.get(f"{api.scheme}://{api.netloc}/_sandbox/chaos", timeout=5).json()
         if switch.get("mode"):
             found.append(f"chaos {provider} {switch['mode']}")
+    with stack.render() as render:
+        for role in ("api", "worker", "scheduler"):
+            service = render.get(f"/services/{stack.status[f'render_{role}_service_id']}").json()
+            if service["suspended"] != "not_suspended":
+                found.append(f"render {role} {service['suspended']}")
+            if role != "scheduler" and service["autoDeploy"] != "yes":
+                found.append(f"render {role} autoDeploy {service['autoDeploy']}")
     return found
 
 
@@ -147,9 +155,10 @@ def worker_stack() -> Callable:
     """A module-scoped `stack` fixture on the xdist worker's shared sandbox (tests/conftest.py `worker_sandbox`)
     instead of one of its own (`up` and `down`: ~4.5 s of CPU and ~4 s each).
 
-    Only for modules whose tests put back what they change (a fault cleared, chaos switched off) and assume
-    nothing about what ran before them on the stack (deploy counts, counters since `up`, the next release).
-    When the module ends, anything still switched on is cleared for the next module and fails its last test.
+    Only for modules whose tests put back what they change (a fault cleared, chaos switched off, a service
+    resumed) and assume nothing about what ran before them on the stack (deploy counts, counters since `up`,
+    the next release). When the module ends, anything `leftovers` finds is undone for the next module and
+    fails its last test.
     """
     @pytest.fixture(scope="module")
     def stack(worker_sandbox: Stack):
@@ -157,8 +166,9 @@ def worker_stack() -> Callable:
         left = leftovers(worker_sandbox)
         if left:
             worker_sandbox.clear()
-            for provider in PROVIDERS:
-                worker_sandbox.call("chaos", "--clear", provider)
+            worker_sandbox.call("chaos", "--clear")
+            with worker_sandbox.render() as render:
+                render.post(f"/services/{worker_sandbox.status['render_scheduler_service_id']}/resume")
             pytest.fail(f"this module left the shared sandbox with {', '.join(left)} (cleared now)")
     return stack
 

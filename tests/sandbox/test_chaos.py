@@ -7,11 +7,12 @@ import time
 
 import httpx
 import pytest
-from _stack import module_stack
+from _stack import worker_stack
 
 from sandbox.emulators.chaos import MODES, Chaos, ChaosError
 
-stack = module_stack()
+# The worker's shared sandbox: chaos is an emulator's switch, reset by every test that sets it.
+stack = worker_stack()
 PROVIDERS = ("render", "vercel", "supabase", "pinecone")
 # The rate-limit headers each provider sends with a 429 (docs/providers.md#rate-limits); Pinecone: none.
 RATE_LIMIT_PREFIX = {"render": "ratelimit-", "vercel": "x-ratelimit-", "supabase": "x-ratelimit-", "pinecone": None}
@@ -184,10 +185,12 @@ def test_cli_switches_shows_and_clears_chaos(stack):
     (("render", "503", "--count", "often"), "--count must be"),
 ])
 def test_cli_usage_errors_exit_2(stack, args, says):
-    res = stack.cli("chaos", *args)
+    # The CLI's own code in this process (its exit codes as a process: test_cli_switches_shows_and_clears_chaos).
+    res = stack.call("chaos", *args)
     assert res.returncode == 2 and says in res.stderr
 
 
 def test_cli_help_lists_every_mode(stack):
+    # A process of its own: argparse wraps the help to the width of the terminal, which a pipe fixes at 80.
     helped = " ".join(stack.cli("chaos", "--help").stdout.split())
     assert all(f"{mode}:" in helped for mode in MODES)
