@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import mimetypes
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -116,6 +115,8 @@ class Evidence:
     def attach(self, path: str | os.PathLike[str], title: str = "", mime: str | None = None) -> dict[str, Any]:
         """Record a file (a screenshot, a trace) by its path; the file itself is not copied."""
         full = os.path.abspath(os.fspath(path))
+        import mimetypes  # here: most runs attach nothing
+
         mime = mime or mimetypes.guess_type(full)[0] or "application/octet-stream"
         size = os.path.getsize(full) if os.path.isfile(full) else None
         return self._add({"kind": "file", "title": self._clean(title or os.path.basename(full)),

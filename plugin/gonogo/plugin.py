@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from gonogo import announce, cmdline, hookspecs, markdown
+# Only what every pytest run needs (gonogo is loaded wherever it is installed): the rest (the recorder, the
+# runbook's types, the verdict, its views and writers) is imported once a runbook makes gonogo active, so a
+# suite without one pays little more than its options.
+from gonogo import cmdline, hookspecs
 from gonogo._compat import ask_for_report, report_option
 from gonogo.evidence import Evidence, evidence  # noqa: F401 - the fixture, registered here
-from gonogo.recorder import GonogoSession, criterion_key, marked_criterion
-from gonogo.recorder import selected_stages as recorder_selected_stages
-from gonogo.runbook import STAGES, Runbook, RunbookError, load_runbook
-from gonogo.scrub import OutputScrubber
-from gonogo.settings import Settings, add_options, resolve
+from gonogo.settings import add_options, resolve
 
-runbook_key = pytest.StashKey[Runbook]()
-settings_key = pytest.StashKey[Settings]()
-recorder_key = pytest.StashKey[GonogoSession]()
+if TYPE_CHECKING:
+    from gonogo.recorder import GonogoSession  # noqa: F401 - recorder_key's type
+    from gonogo.runbook import Runbook
+    from gonogo.settings import Settings
 
+runbook_key = pytest.StashKey["Runbook"]()
+settings_key = pytest.StashKey["Settings"]()
+recorder_key = pytest.StashKey["GonogoSession"]()
+
+# Every stage of gonogo.runbook.STAGES, in its order (tests/plugin/test_public_api.py checks they agree).
 _STAGE_HELP = {
     "predeploy": "gate before the cutover (code gates, config, env baseline, data plane)",
     "smoke": "check right after the deploy",
@@ -48,12 +53,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # pytest-html's own pytest_configure read their options.
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    for stage in STAGES:
-        config.addinivalue_line("markers", f"{stage}: gonogo stage: {_STAGE_HELP[stage]}")
+    for stage, text in _STAGE_HELP.items():
+        config.addinivalue_line("markers", f"{stage}: gonogo stage: {text}")
     config.addinivalue_line("markers", "criterion(ID): gonogo: the runbook.toml criterion this test proves")
     runbook = get_runbook(config)
     if runbook is None:
         return  # No runbook: inert, so installing gonogo never changes someone else's suite.
+    from gonogo import announce, markdown
+    from gonogo.recorder import GonogoSession  # noqa: F401 - recorder_key's type
+    from gonogo.scrub import OutputScrubber
+
     settings = config.stash[settings_key]
     if not hasattr(config, "workerinput") and not config.option.collectonly:
         # Destinations are checked before anything is written: a bad one is a usage error, no report of it.
@@ -78,6 +87,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     recorder = config.stash.get(recorder_key, None)
     if recorder is not None:
+        from gonogo import announce
+
         for name in ("gonogo-html", "gonogo-markdown", "gonogo-scrub", "gonogo-inconclusive", "gonogo-worker-reports",
                      announce.PLUGIN_NAME, "gonogo-session"):
             plugin = config.pluginmanager.get_plugin(name)
@@ -93,6 +104,8 @@ def pytest_report_header(config: pytest.Config) -> str | list[str] | None:
         return None
     line = (f"gonogo: {runbook.path} ({len(runbook.criteria)} criteria, {len(runbook.waivers)} waivers), "
             f"rollback={settings.rollback.value}, verdict -> {settings.verdict_json}")
+    from gonogo import announce
+
     notify = announce.header(config)
     return line if notify is None else [line, notify]
 
@@ -106,6 +119,8 @@ def get_runbook(config: pytest.Config) -> Runbook | None:
         settings = resolve(config)
         config.stash[settings_key] = settings
         if settings.runbook_path is not None:
+            from gonogo.runbook import RunbookError, load_runbook
+
             try:
                 config.stash[runbook_key] = load_runbook(settings.runbook_path)
             except RunbookError as exc:
@@ -120,6 +135,8 @@ def get_settings(config: pytest.Config) -> Settings | None:
 
 def selected_stages(config: pytest.Config) -> tuple[str, ...]:
     """The stages in scope of this run: those `-m` selects (every stage without `-m`), as the verdict sees them."""
+    from gonogo.recorder import selected_stages as recorder_selected_stages
+
     return recorder_selected_stages(config.option.markexpr or "")
 
 
@@ -128,6 +145,8 @@ def criterion_of(item: pytest.Item) -> str | None:
 
     After collection it is the ID gonogo bound (a declared one); before, what the marker names.
     """
+    from gonogo.recorder import criterion_key, marked_criterion
+
     bound = item.stash.get(criterion_key, None)
     if bound is not None:
         return bound

@@ -12,13 +12,8 @@ import pytest
 
 from gonogo.redact import redact
 from gonogo.runbook import POST_DEPLOY_STAGES
+from gonogo.settings import RollbackMode  # defined with the settings (loaded by every run); importable here too
 from gonogo.verdict import Outcome, Status, Verdict
-
-
-class RollbackMode(str, enum.Enum):
-    OFF = "off"
-    PLAN = "plan"
-    AUTO = "auto"
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from gonogo._compat import report_option
-from gonogo.rollback import RollbackMode
+
+
+class RollbackMode(str, enum.Enum):
+    """What a NO-GO after a deploy does with the rollback playbook (also importable from gonogo.rollback)."""
+
+    OFF = "off"
+    PLAN = "plan"
+    AUTO = "auto"
+
 
 DEFAULT_RUNBOOK = "runbook.toml"
 DEFAULT_VERDICT_JSON = "reports/verdict.json"

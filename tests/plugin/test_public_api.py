@@ -151,6 +151,36 @@ def pytest_sessionfinish(session):
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
+def test_a_suite_without_a_runbook_loads_only_what_every_run_needs(pytester: pytest.Pytester) -> None:
+    # gonogo is loaded by every pytest run where it is installed: without a runbook it registers its options
+    # and markers and stops there, without importing the recorder, the runbook's, verdict's or rollback's types.
+    pytester.makeconftest("""
+import sys
+def pytest_sessionfinish(session):
+    print("GONOGO-MODULES", " ".join(sorted(m for m in sys.modules if m.startswith("gonogo"))))
+""")
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    result.assert_outcomes(passed=1)
+    line = next(line for line in result.outlines if "GONOGO-MODULES" in line)
+    assert set(line.split("GONOGO-MODULES")[1].split()) == {"gonogo", "gonogo._compat", "gonogo.cmdline", "gonogo.evidence",
+                                     "gonogo.hookspecs", "gonogo.inconclusive", "gonogo.plugin", "gonogo.redact",
+                                     "gonogo.settings"}
+
+
+def test_the_stage_markers_are_the_runbook_stages_and_the_lazy_names_resolve() -> None:
+    import gonogo
+    from gonogo import plugin, rollback, runbook, settings
+
+    assert tuple(plugin._STAGE_HELP) == runbook.STAGES
+    assert rollback.RollbackMode is settings.RollbackMode is gonogo.RollbackMode
+    assert [m.value for m in settings.RollbackMode] == ["off", "plan", "auto"]
+    for name in gonogo.__all__:
+        assert getattr(gonogo, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        gonogo.nothing  # noqa: B018
+
+
 PROJECT_PLUGIN = """
 import pytest
 def pytest_addoption(parser):
