@@ -325,9 +325,10 @@ class GonogoSession:
                 if when == "call":
                     state.called = True
                 state.duration_s += rep.duration
-                info = rep.__dict__.get("gonogo")
-                if info and "evidence" in info:
-                    state.evidence = info["evidence"]
+                if records:  # only a report that holds evidence carries it (annotated above)
+                    info = rep.__dict__.get("gonogo")
+                    if info and "evidence" in info:
+                        state.evidence = info["evidence"]
         else:
             self._judge(rep, status, category)
         return rep
