@@ -163,9 +163,9 @@ def pytest_sessionfinish(session):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
     result.assert_outcomes(passed=1)
     line = next(line for line in result.outlines if "GONOGO-MODULES" in line)
-    assert set(line.split("GONOGO-MODULES")[1].split()) == {"gonogo", "gonogo._compat", "gonogo.cmdline", "gonogo.evidence",
-                                     "gonogo.hookspecs", "gonogo.inconclusive", "gonogo.plugin", "gonogo.redact",
-                                     "gonogo.settings"}
+    assert set(line.split("GONOGO-MODULES")[1].split()) == {
+        "gonogo", "gonogo._compat", "gonogo.cmdline", "gonogo.evidence", "gonogo.hookspecs", "gonogo.inconclusive",
+        "gonogo.plugin", "gonogo.redact", "gonogo.settings"}
 
 
 def test_the_stage_markers_are_the_runbook_stages_and_the_lazy_names_resolve() -> None:
