@@ -83,6 +83,19 @@ def marked_criterion(item: pytest.Item) -> object:
     return mark.args[0] if mark.args else mark.kwargs.get("id")
 
 
+def _scan_marks(node: pytest.Item | pytest.Collector, stages: list[str], mark: Any) -> Any:
+    """Add a node's own stage markers to `stages` (each once, in order); its criterion marker if `mark` is None
+    (walked from the item up, so the closest of each wins), else `mark`."""
+    for m in node.own_markers:
+        name = m.name
+        if name in STAGES:
+            if name not in stages:
+                stages.append(name)
+        elif name == "criterion" and mark is None:
+            mark = m
+    return mark
+
+
 def _message(report: pytest.TestReport) -> str:
     """One line saying why a test did not pass: the assertion message, the skip or xfail reason."""
     info = getattr(report, "gonogo", None)
@@ -118,11 +131,15 @@ class _TestState:
         self.message = ""
         self.evidence: Sequence[dict[str, Any]] = ()  # replaced, never appended to: no list per test
 
-    def add(self, when: str, status: Status, message: str, duration: float) -> None:
+    def add(self, when: str, status: Status, message: str, duration: float, info: dict[str, Any] | None) -> None:
+        """Fold one report: its phase, time, status and message, and the evidence it carries (`info`, its
+        report.gonogo: the teardown report carries every record of the test)."""
         if when == "call":
             self.called = True
         self.duration_s += duration
-        if status is Status.PASSED:
+        if info and "evidence" in info:
+            self.evidence = info["evidence"]
+        if status is _PASSED:
             return
         if self.outcome is Status.PASSED or _RANK[status] < _RANK[self.outcome]:
             self.outcome, self.message = status, message
@@ -212,25 +229,14 @@ class GonogoSession:
             mark = None
             node = parent
             while node is not None:
-                for m in node.own_markers:
-                    if m.name in STAGES:
-                        if m.name not in stages:
-                            stages.append(m.name)
-                    elif m.name == "criterion" and mark is None:
-                        mark = m
+                mark = _scan_marks(node, stages, mark)
                 node = node.parent
             found = self._above[key] = (tuple(stages), mark)
         return found
 
     def _bind(self, item: pytest.Item) -> str | None:
         stages: list[str] = []
-        mark = None
-        for m in item.own_markers:
-            if m.name in STAGES:
-                if m.name not in stages:
-                    stages.append(m.name)
-            elif m.name == "criterion" and mark is None:
-                mark = m
+        mark = _scan_marks(item, stages, None)
         above, above_mark = self._marks_above(item.parent)
         for name in above:
             if name not in stages:
@@ -322,13 +328,8 @@ class GonogoSession:
             # test running now, found once per test.
             state = self._running_state if self._running_item is item else self._state_of(rep.nodeid, item)
             if state is not None:
-                if when == "call":
-                    state.called = True
-                state.duration_s += rep.duration
-                if records:  # only a report that holds evidence carries it (annotated above)
-                    info = rep.__dict__.get("gonogo")
-                    if info and "evidence" in info:
-                        state.evidence = info["evidence"]
+                # Only a report that holds evidence carries it (annotated above).
+                state.add(when, _PASSED, "", rep.duration, rep.__dict__.get("gonogo") if records else None)
         else:
             self._judge(rep, status, category)
         return rep
@@ -384,12 +385,7 @@ class GonogoSession:
         if status is Status.PASSED:
             state = None if self.is_worker else self._state_of(nodeid)
             if state is not None:
-                if report.when == "call":
-                    state.called = True
-                state.duration_s += report.duration
-                info = report.__dict__.get("gonogo")
-                if info and "evidence" in info:
-                    state.evidence = info["evidence"]
+                state.add(report.when, status, "", report.duration, report.__dict__.get("gonogo"))
             return
         when = report.when
         info = report.__dict__.get("gonogo")
@@ -411,9 +407,7 @@ class GonogoSession:
         state = self.tests.get(nodeid)
         if state is None:
             state = self.tests[nodeid] = _TestState(cid)
-        state.add(when, status, _message(report), report.duration)
-        if info and "evidence" in info:
-            state.evidence = info["evidence"]
+        state.add(when, status, _message(report), report.duration, info)
 
     def _classify(self, report: pytest.TestReport) -> tuple[Status, str]:
         if report.when not in _PHASES:
