@@ -96,6 +96,8 @@ def _charts(view: dict, page_dir: Path) -> str:
     if view.get("state") == "ended" and not any(a["name"] == "soak" for a in view["attempts"]):
         return "<p class=muted>no soak ran in this release</p>"
     return "<p class=muted>no chart yet (the soak draws its window when it ends)</p>"
+
+
 def _comparisons(view: dict) -> str:
     """Each stage's measures against the last GO on the target: both numbers, the difference, the limit."""
     stages = [s for s in view["steps"] if s.get("comparison")]

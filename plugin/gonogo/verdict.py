@@ -28,6 +28,7 @@ def is_verdict_file(data: object) -> bool:
     history and the MCP server, take it; `merge`, which folds it again, takes READABLE_SCHEMAS only)."""
     return isinstance(data, dict) and str(data.get("schema", "")).startswith(SCHEMA_FAMILY)
 
+
 EXIT_GO = 0
 EXIT_NO_GO = 1
 EXIT_USAGE = 4

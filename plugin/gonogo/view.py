@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 _OUTCOME = operator.attrgetter("outcome")
 _EVIDENCE = operator.attrgetter("evidence")
 
+
 class Tone(str, enum.Enum):
     """How a label looks; each output maps a tone to its own colour, icon or emphasis."""
 

@@ -20,7 +20,15 @@ if str(SANDBOX_TESTS) not in sys.path:
     # Reuse the control plane's stack fixtures and helpers (tests/sandbox/_stack.py).
     sys.path.insert(0, str(SANDBOX_TESTS))
 
-from _stack import REPO_ROOT, Stack, module_stack, newest_deploy, wait_until, worker_stack  # noqa: E402
+from _stack import (  # noqa: E402
+    REPO_ROOT,
+    Stack,
+    chaos_switch,
+    module_stack,
+    newest_deploy,
+    wait_until,
+    worker_stack,
+)
 
 from sandbox.faults import FAULTS  # noqa: E402
 
@@ -144,12 +152,6 @@ def chaos(stack: Stack, provider: str, mode: str, *, count: int | str = "always"
 def clear_chaos(stack: Stack) -> None:
     res = stack.call("chaos", "--clear")
     assert res.returncode == 0, f"chaos --clear: {res.stderr or res.stdout}"
-
-
-def chaos_switch(stack: Stack, provider: str) -> dict:
-    """The emulator's chaos switch (`GET /_sandbox/chaos`: mode, count left, retry_after, delay_s)."""
-    api_url = urlsplit(stack.status[f"{provider}_api_url"])
-    return httpx.get(f"{api_url.scheme}://{api_url.netloc}/_sandbox/chaos", timeout=5).json()
 
 
 def live_deploys(stack: Stack) -> dict[str, str]:

@@ -132,13 +132,18 @@ def module_stack() -> Callable:
 PROVIDERS = ("render", "vercel", "supabase", "pinecone")
 
 
+def chaos_switch(stack: Stack, provider: str) -> dict:
+    """The emulator's chaos switch (`GET /_sandbox/chaos`: mode, count left, retry_after, delay_s)."""
+    api_url = urlsplit(stack.status[f"{provider}_api_url"])
+    return httpx.get(f"{api_url.scheme}://{api_url.netloc}/_sandbox/chaos", timeout=5).json()
+
+
 def leftovers(stack: Stack) -> list[str]:
     """What a module left changed: active faults, emulators still misbehaving, a Render service suspended or
     not auto-deploying (empty: the baseline)."""
     found = [f"fault {name}" for name in json.loads(stack.call("status", "--json").stdout)["faults"]]
     for provider in PROVIDERS:
-        api = urlsplit(stack.status[f"{provider}_api_url"])
-        switch = httpx.get(f"{api.scheme}://{api.netloc}/_sandbox/chaos", timeout=5).json()
+        switch = chaos_switch(stack, provider)
         if switch.get("mode"):
             found.append(f"chaos {provider} {switch['mode']}")
     with stack.render() as render:

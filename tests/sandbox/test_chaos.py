@@ -7,13 +7,12 @@ import time
 
 import httpx
 import pytest
-from _stack import worker_stack
+from _stack import PROVIDERS, worker_stack
 
 from sandbox.emulators.chaos import MODES, Chaos, ChaosError
 
 # The worker's shared sandbox: chaos is an emulator's switch, reset by every test that sets it.
 stack = worker_stack()
-PROVIDERS = ("render", "vercel", "supabase", "pinecone")
 # The rate-limit headers each provider sends with a 429 (docs/providers.md#rate-limits); Pinecone: none.
 RATE_LIMIT_PREFIX = {"render": "ratelimit-", "vercel": "x-ratelimit-", "supabase": "x-ratelimit-", "pinecone": None}
 
